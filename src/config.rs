@@ -1,0 +1,156 @@
+//! Typed configuration, read once from the environment.
+//!
+//! Every variable has a default that suits a developer's machine; README lists them all.
+
+use std::{env, fmt, time::Duration};
+
+/// The service's configuration. Secrets are never printed: `Debug` masks the database password.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: PostgreSQL connection URL.
+    /// Default `postgres://postgres@127.0.0.1:5432/anct_formations`.
+    pub database_url: String,
+    /// `BIND_ADDRESS`: where the HTTP server listens. Default `127.0.0.1:8080`.
+    pub bind_address: String,
+    /// `PUBLIC_BASE_URL`: the URL clients reach the service at, used in printed hints.
+    /// Default `http://<BIND_ADDRESS>`.
+    pub public_base_url: String,
+    /// `DATABASE_POOL_SIZE`: maximum connections per instance. Default 10.
+    pub pool_size: usize,
+    /// `DATABASE_CHECKOUT_TIMEOUT_MS`: how long a request waits for a free connection before a 503.
+    /// Default 2000.
+    pub checkout_timeout: Duration,
+    /// `DATABASE_CONNECT_TIMEOUT_MS`: how long opening a new connection may take. Default 3000.
+    pub connect_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL `statement_timeout` set on every connection.
+    /// Default 5000.
+    pub statement_timeout: Duration,
+    /// `HTTP_WORKERS`: actix worker threads. Default: the number of CPU cores.
+    pub workers: usize,
+    /// `SHUTDOWN_TIMEOUT_S`: on SIGTERM, how long in-flight requests get to finish. Default 30.
+    pub shutdown_timeout: Duration,
+    /// `MAX_BODY_BYTES`: largest request body accepted (413 beyond). Default 1048576 (1 MiB).
+    pub max_body_bytes: usize,
+    /// `RETRY_AFTER_S`: the `Retry-After` sent with a 503 when the database is unavailable. Default 2.
+    pub retry_after: Duration,
+}
+
+/// A variable that is set but cannot be read as its type.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name} = {value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    value: String,
+    reason: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests can give their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let text =
+            |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.into());
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(value) => value.trim().parse::<u64>().map_err(|e| ConfigError {
+                    name,
+                    reason: e.to_string(),
+                    value,
+                }),
+            }
+        };
+        let millis = |name, default| number(name, default).map(Duration::from_millis);
+        let bind_address = text("BIND_ADDRESS", "127.0.0.1:8080");
+        let default_base = format!("http://{bind_address}");
+        let workers = match number("HTTP_WORKERS", 0)? {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        };
+        Ok(Self {
+            database_url: text(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/anct_formations",
+            ),
+            public_base_url: text("PUBLIC_BASE_URL", &default_base)
+                .trim_end_matches('/')
+                .to_string(),
+            bind_address,
+            pool_size: number("DATABASE_POOL_SIZE", 10)?.max(1) as usize,
+            checkout_timeout: millis("DATABASE_CHECKOUT_TIMEOUT_MS", 2000)?,
+            connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", 3000)?,
+            statement_timeout: millis("DATABASE_STATEMENT_TIMEOUT_MS", 5000)?,
+            workers,
+            shutdown_timeout: Duration::from_secs(number("SHUTDOWN_TIMEOUT_S", 30)?),
+            max_body_bytes: number("MAX_BODY_BYTES", 1024 * 1024)? as usize,
+            retry_after: Duration::from_secs(number("RETRY_AFTER_S", 2)?.max(1)),
+        })
+    }
+}
+
+/// Hides the password of a connection URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_address", &self.bind_address)
+            .field("public_base_url", &self.public_base_url)
+            .field("pool_size", &self.pool_size)
+            .field("checkout_timeout", &self.checkout_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("workers", &self.workers)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.bind_address, "127.0.0.1:8080");
+        assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(config.pool_size, 10);
+        assert_eq!(config.max_body_bytes, 1_048_576);
+    }
+
+    #[test]
+    fn a_bad_number_names_the_variable() {
+        let err = Config::from_lookup(|n| (n == "DATABASE_POOL_SIZE").then(|| "ten".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_POOL_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+    }
+}

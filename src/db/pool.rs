@@ -1,0 +1,87 @@
+//! The connection pool: bounded size, a checkout timeout (then 503), a connect timeout, and a
+//! `statement_timeout` on every connection so no query can hold a worker for long.
+
+use std::time::Duration;
+
+use diesel::ConnectionError;
+use diesel_async::{
+    pooled_connection::{
+        deadpool::{Object, Pool},
+        AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    },
+    AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
+use futures_util::FutureExt;
+
+use crate::{config::Config, db::DbError};
+
+/// The pool every request draws from.
+#[derive(Clone)]
+pub struct DbPool {
+    inner: Pool<AsyncPgConnection>,
+}
+
+/// A connection checked out of the pool; returned to it on drop.
+pub type DbConn = Object<AsyncPgConnection>;
+
+impl DbPool {
+    /// Builds the pool. No connection is opened until one is needed, so the service can start
+    /// while the database is down and recovers by itself when it comes back.
+    pub fn new(config: &Config) -> Result<Self, DbError> {
+        let connect_timeout = config.connect_timeout;
+        let statement_timeout = config.statement_timeout;
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        manager_config.recycling_method = RecyclingMethod::Fast;
+        manager_config.custom_setup = Box::new(move |url| {
+            connect(url.to_string(), connect_timeout, statement_timeout).boxed()
+        });
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            &config.database_url,
+            manager_config,
+        );
+        let inner = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .wait_timeout(Some(config.checkout_timeout))
+            .create_timeout(Some(connect_timeout))
+            .recycle_timeout(Some(connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// A connection, or `DbError::Unavailable` once the checkout timeout has passed.
+    pub async fn get(&self) -> Result<DbConn, DbError> {
+        self.inner
+            .get()
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Connections in use and the pool's size, for health and metrics.
+    pub fn usage(&self) -> (usize, usize) {
+        let status = self.inner.status();
+        (status.size - status.available, status.max_size)
+    }
+}
+
+/// Opens one connection with the session settings every query relies on.
+pub async fn connect(
+    url: String,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
+) -> Result<AsyncPgConnection, ConnectionError> {
+    let mut conn = tokio::time::timeout(connect_timeout, AsyncPgConnection::establish(&url))
+        .await
+        .map_err(|_| ConnectionError::BadConnection("connection timed out".into()))??;
+    let setup = format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; SET idle_in_transaction_session_timeout = {}; SET TIME ZONE 'UTC'; SET application_name = 'anct-formations'",
+        statement_timeout.as_millis(),
+        statement_timeout.as_millis(),
+        statement_timeout.as_millis().max(1000) * 2,
+    );
+    conn.batch_execute(&setup)
+        .await
+        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}

@@ -1,0 +1,59 @@
+//! JSON Merge Patch (RFC 7386): `null` removes a member, an object merges recursively, anything
+//! else replaces.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, FieldError};
+
+/// Applies `patch` to `target`.
+pub fn apply(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let map = target.as_object_mut().expect("made an object above");
+    for (key, value) in patch {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            apply(map.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+/// 422 for each member of `patch` that names a field clients cannot write.
+pub fn reject_read_only(patch: &Map<String, Value>, read_only: &[&str]) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = patch
+        .keys()
+        .filter(|key| read_only.contains(&key.as_str()))
+        .map(|key| FieldError::new(key, "read_only", format!("{key} is set by the server")))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Reads a patched document as the operation's input type, naming the field at fault.
+pub fn parse<T: serde::de::DeserializeOwned>(document: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(document).map_err(crate::http::json::classify)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn follows_rfc_7386() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        super::apply(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+        let mut doc = json!({"a": [1]});
+        super::apply(&mut doc, &json!({"a": {"b": "c"}, "n": null}));
+        assert_eq!(doc, json!({"a": {"b": "c"}}));
+    }
+}

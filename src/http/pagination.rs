@@ -1,0 +1,146 @@
+//! Cursor pagination: `?limit=` (1–500, default 50) and an opaque `?cursor=`; the body is
+//! `{"data": [...], "next_cursor": ...}` and an RFC 8288 `Link: <…>; rel="next"` points to the
+//! next page.
+//!
+//! Lists are ordered by id. Ids are UUIDv7 (time-ordered), so a page follows creation order, and
+//! a cursor is the last id seen: stable under concurrent inserts and deletes.
+
+use actix_web::{http::header, HttpRequest, HttpResponse};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{ApiError, FieldError};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// `?limit=`: how many items a page holds, 1 to 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(i64);
+
+impl Limit {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Limit(DEFAULT_LIMIT)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.trim().parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Limit(n)),
+            _ => Err(serde::de::Error::custom(format!(
+                "limit must be a whole number from 1 to {MAX_LIMIT}"
+            ))),
+        }
+    }
+}
+
+/// `?cursor=`: where the previous page ended. Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub after: Uuid,
+}
+
+const CURSOR_PREFIX: &str = "v1:";
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.after))
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let after = Uuid::parse_str(text.strip_prefix(CURSOR_PREFIX)?).ok()?;
+        Some(Cursor { after })
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Cursor::decode(&text).ok_or_else(|| {
+            serde::de::Error::custom("cursor is not one this API issued; start again without it")
+        })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Anything listed by id.
+pub trait Identified {
+    fn id(&self) -> Uuid;
+}
+
+impl<T: Identified + Serialize> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only says that more follow.
+    pub fn from_rows(mut rows: Vec<T>, limit: Limit) -> Self {
+        let more = rows.len() as i64 > limit.get();
+        rows.truncate(limit.get() as usize);
+        let next_cursor = more
+            .then(|| rows.last().map(|last| Cursor { after: last.id() }.encode()))
+            .flatten();
+        Page {
+            data: rows,
+            next_cursor,
+        }
+    }
+
+    /// 200 with the page and, when more follow, a `Link` to the next one (the request's own
+    /// query, with the new cursor).
+    pub fn into_response(self, request: &HttpRequest) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        if let Some(cursor) = &self.next_cursor {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
+                if key != "cursor" {
+                    query.append_pair(&key, &value);
+                }
+            }
+            query.append_pair("cursor", cursor);
+            let link = format!("<{}?{}>; rel=\"next\"", request.path(), query.finish());
+            response.insert_header((header::LINK, link));
+        }
+        response.json(self)
+    }
+}
+
+/// The 400 for a cursor that does not decode, for handlers that read it by hand.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::invalid_query(vec![FieldError::new(
+        "cursor",
+        "invalid_value",
+        "cursor is not one this API issued; start again without it",
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_foreign_text() {
+        let cursor = Cursor {
+            after: Uuid::now_v7(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not-a-cursor"), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v1:nope")), None);
+    }
+}

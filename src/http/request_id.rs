@@ -1,0 +1,123 @@
+//! `X-Request-Id`: echoed when the caller sends a sane one, generated otherwise, returned on every
+//! response and carried by every log line written while the request is served.
+//!
+//! The same middleware is the last line of defence for the error format: any error response that
+//! is not already problem+json (actix's own 404, 405, extractor errors…) is rewritten as one.
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderName, HeaderValue},
+    middleware::Next,
+    Error, ResponseError,
+};
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the logs and error bodies need to know about the request being served.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub id: String,
+    pub path: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The id of the request served by the current task, if any.
+pub fn current() -> Option<String> {
+    CONTEXT.try_with(|c| c.id.clone()).ok()
+}
+
+/// The path of the request served by the current task, if any.
+pub fn current_path() -> Option<String> {
+    CONTEXT.try_with(|c| c.path.clone()).ok()
+}
+
+/// Accepts a caller's id when it is 1–128 visible ASCII characters; anything else is replaced.
+fn accept_incoming(value: Option<&HeaderValue>) -> Option<String> {
+    let text = value?.to_str().ok()?;
+    let valid = (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
+    valid.then(|| text.to_string())
+}
+
+/// The request-id and error-format middleware.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = accept_incoming(req.headers().get(X_REQUEST_ID))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let context = RequestContext {
+        id: id.clone(),
+        path: req.path().to_string(),
+    };
+    let http_request = req.request().clone();
+    let mut response = CONTEXT
+        .scope(context, async move {
+            let response = match next.call(req).await {
+                Ok(response) => response.map_into_boxed_body(),
+                Err(error) => ServiceResponse::new(http_request, error.error_response()),
+            };
+            ensure_problem_body(response)
+        })
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// Rewrites an error response whose body is not problem+json (or is empty) as a problem.
+fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return response;
+    }
+    let (request, original) = response.into_parts();
+    let detail = match original.into_body().try_into_bytes() {
+        Ok(bytes) if !bytes.is_empty() && bytes.len() < 512 => {
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        _ => String::new(),
+    };
+    let error = generic_error(status, detail);
+    ServiceResponse::new(request, error.error_response())
+}
+
+/// The problem for a status raised outside our handlers (actix itself).
+fn generic_error(status: actix_web::http::StatusCode, detail: String) -> ApiError {
+    let (code, default_detail) = match status.as_u16() {
+        400 => ("bad_request", "The request could not be read"),
+        404 => ("not_found", "No resource exists at this address"),
+        405 => ("method_not_allowed", "This method is not allowed here"),
+        408 => ("request_timeout", "The request was not received in time"),
+        413 => ("payload_too_large", "The request is too large"),
+        414 => ("uri_too_long", "The request URI is too long"),
+        415 => ("unsupported_media_type", "Unsupported media type"),
+        431 => ("headers_too_large", "The request headers are too large"),
+        503 => (
+            "service_unavailable",
+            "The service is unavailable; retry later",
+        ),
+        _ if status.is_server_error() => ("internal_error", "An unexpected error occurred"),
+        _ => ("request_failed", "The request failed"),
+    };
+    let detail = if detail.is_empty() || status.is_server_error() {
+        default_detail.to_string()
+    } else {
+        detail
+    };
+    ApiError::new(status, code, detail)
+}

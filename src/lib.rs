@@ -1,0 +1,14 @@
+//! anct-formations: the REST/JSON API holding the training path of the chefs de projet of
+//! ANCT's programmes, run with CNFPT.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod logging;
+pub mod openapi;
+pub mod programmes;
+pub mod routes;
+pub mod server;

@@ -1,0 +1,58 @@
+//! The OpenAPI 3.1 document, generated from the route table, and the interactive docs.
+
+pub mod responses;
+
+use utoipa::openapi::OpenApi as Document;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+const DESCRIPTION: &str = include_str!("description.md");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "anct-formations",
+        description = DESCRIPTION,
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    tags(
+        (name = "programmes", description = "ANCT programmes for local authorities (Petites villes de demain, Action cœur de ville …)"),
+        (name = "operations", description = "Health probes"),
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::UnprocessableEntity,
+            responses::InternalError,
+            responses::ServiceUnavailable,
+        )
+    )
+)]
+struct ApiDoc;
+
+/// The whole document: the static parts above plus every operation of the route table.
+pub fn document() -> Document {
+    let (_, paths) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    paths
+}
+
+/// The document as served and committed: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut json = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}

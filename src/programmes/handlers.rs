@@ -1,0 +1,176 @@
+//! The programme operations.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
+
+use crate::db::DbPool;
+use crate::error::ApiError;
+use crate::http::conditional::{created_response, read_response, updated_response};
+use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::openapi::responses::{
+    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+};
+use crate::programmes::domain::ProgrammeDraft;
+use crate::programmes::store;
+use crate::programmes::views::{Programme, ProgrammeFilter, ProgrammeInput, ProgrammePatch};
+
+/// List programmes
+///
+/// Live programmes in creation order, one page at a time. Follow `next_cursor` (or the `Link`
+/// header) until it is `null`.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "list_programmes",
+    params(ProgrammeFilter),
+    responses(
+        (status = 200, description = "One page of programmes", body = Page<Programme>,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+        (status = 400, response = BadRequest),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[get("/programmes")]
+pub async fn list_programmes(
+    pool: web::Data<DbPool>,
+    query: QueryParams<ProgrammeFilter>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0;
+    let mut conn = pool.get().await?;
+    let rows = store::list(&mut conn, &filter).await?;
+    Ok(Page::from_rows(rows, filter.limit).into_response(&request))
+}
+
+/// Read a programme
+///
+/// With `If-None-Match` holding the current `ETag`, the answer is 304 with no body.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "get_programme",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The programme's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The programme", body = Programme,
+            headers(("ETag" = String, description = "The programme's version, quoted"))),
+        (status = 304, description = "The client's copy is current",
+            headers(("ETag" = String, description = "The programme's version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[get("/programmes/{id}")]
+pub async fn get_programme(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    let programme = store::find(&mut conn, key.0).await?;
+    Ok(read_response(&programme, &if_none_match))
+}
+
+/// Create a programme
+///
+/// The code must not be taken by another live programme.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "create_programme",
+    request_body = ProgrammeInput,
+    responses(
+        (status = 201, description = "Created", body = Programme,
+            headers(
+                ("Location" = String, description = "The new programme's URL"),
+                ("ETag" = String, description = "The programme's version, quoted"))),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/programmes")]
+pub async fn create_programme(
+    pool: web::Data<DbPool>,
+    body: JsonBody<ProgrammeInput>,
+) -> Result<HttpResponse, ApiError> {
+    let draft = ProgrammeDraft::try_from(body.0)?;
+    let mut conn = pool.get().await?;
+    let programme = store::create(&mut conn, &draft).await?;
+    let location = format!("/api/v1/programmes/{}", programme.id);
+    Ok(created_response(&programme, location))
+}
+
+/// Update a programme
+///
+/// A JSON merge patch (RFC 7386): send only the fields to change, `null` to clear an optional
+/// one. With `If-Match`, the change applies only if the programme is still at that version
+/// (otherwise 412 with the current state). A patch that changes nothing keeps the version.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "update_programme",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The programme's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body(content = ProgrammePatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The updated programme", body = Programme,
+            headers(("ETag" = String, description = "The programme's new version, quoted"))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[patch("/programmes/{id}")]
+pub async fn update_programme(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    let programme = store::update(&mut conn, key.0, &if_match, body.0).await?;
+    Ok(updated_response(&programme))
+}
+
+/// Delete a programme
+///
+/// A soft delete: the programme disappears from reads and lists, partners syncing the API
+/// learn of the deletion, and its code can be used again.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "delete_programme",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The programme's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[delete("/programmes/{id}")]
+pub async fn delete_programme(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    store::delete(&mut conn, key.0, &if_match).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,164 @@
+//! Programme queries. Every write bumps `version` and `updated_at` in the same statement.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::db::{schema::programmes, search::search_fold, unique_violation};
+use crate::error::ApiError;
+use crate::http::{merge_patch, IfMatch};
+use crate::programmes::domain::ProgrammeDraft;
+use crate::programmes::rows::{NewProgrammeRow, ProgrammeChanges, ProgrammeRow};
+use crate::programmes::views::{Programme, ProgrammeFilter, ProgrammeInput};
+
+/// Fields a patch may not name.
+const READ_ONLY: [&str; 4] = ["id", "version", "created_at", "updated_at"];
+
+fn code_taken(code: &str) -> ApiError {
+    ApiError::conflict(
+        "programme_code_taken",
+        format!("A programme with code `{code}` already exists"),
+    )
+}
+
+/// One page (plus one row, to tell whether more follow) of live programmes.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &ProgrammeFilter,
+) -> Result<Vec<Programme>, ApiError> {
+    let mut query = programmes::table
+        .filter(programmes::deleted_at.is_null())
+        .select(ProgrammeRow::as_select())
+        .order(programmes::id.asc())
+        .limit(filter.limit.get() + 1)
+        .into_boxed();
+    if let Some(cursor) = filter.cursor {
+        query = query.filter(programmes::id.gt(cursor.after));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(programmes::status.eq(status.as_str()));
+    }
+    if let Some(term) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let pattern = crate::db::search::contains_pattern(term);
+        query = query.filter(
+            search_fold(programmes::name)
+                .like(search_fold(pattern.clone()))
+                .or(search_fold(programmes::code).like(search_fold(pattern))),
+        );
+    }
+    if let Some(after) = filter.updated_after {
+        query = query.filter(programmes::updated_at.gt(after));
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(Programme::from).collect())
+}
+
+/// The live programme `id`.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Programme, ApiError> {
+    programmes::table
+        .find(id)
+        .filter(programmes::deleted_at.is_null())
+        .select(ProgrammeRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .map(Programme::from)
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Programme, ApiError> {
+    programmes::table
+        .find(id)
+        .filter(programmes::deleted_at.is_null())
+        .select(ProgrammeRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .map(Programme::from)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Creates a programme; 409 when its code is taken.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    draft: &ProgrammeDraft,
+) -> Result<Programme, ApiError> {
+    let row = NewProgrammeRow::from_draft(Uuid::now_v7(), draft);
+    diesel::insert_into(programmes::table)
+        .values(&row)
+        .returning(ProgrammeRow::as_returning())
+        .get_result(conn)
+        .await
+        .map(Programme::from)
+        .map_err(|e| match unique_violation(&e) {
+            Some("programmes_code_key") => code_taken(draft.code.as_str()),
+            _ => e.into(),
+        })
+}
+
+/// Applies a merge patch under `If-Match`. A patch that changes nothing keeps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: Map<String, Value>,
+) -> Result<Programme, ApiError> {
+    merge_patch::reject_read_only(&patch, &READ_ONLY)?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = find_for_update(conn, id).await?;
+        if_match.check(&current)?;
+        let mut document =
+            serde_json::to_value(ProgrammeInput::from(&current)).map_err(ApiError::internal)?;
+        merge_patch::apply(&mut document, &Value::Object(patch));
+        let input: ProgrammeInput = merge_patch::parse(document)?;
+        if input.code != current.code {
+            return Err(ApiError::invalid_field(
+                "code",
+                "immutable",
+                "code cannot be changed once created",
+            ));
+        }
+        let draft = ProgrammeDraft::try_from(input)?;
+        let unchanged = ProgrammeDraft::try_from(ProgrammeInput::from(&current))
+            .is_ok_and(|before| before == draft);
+        if unchanged {
+            return Ok(current);
+        }
+        let row = diesel::update(programmes::table.find(id))
+            .set((
+                ProgrammeChanges::from(&draft),
+                programmes::version.eq(programmes::version + 1),
+                programmes::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(ProgrammeRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Programme::from(row))
+    })
+    .await
+}
+
+/// Soft-deletes under `If-Match`: the row stays as a tombstone (for partners' sync) and its code
+/// is free again.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = find_for_update(conn, id).await?;
+        if_match.check(&current)?;
+        diesel::update(programmes::table.find(id))
+            .set((
+                programmes::deleted_at.eq(diesel::dsl::now),
+                programmes::version.eq(programmes::version + 1),
+                programmes::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}

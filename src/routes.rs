@@ -1,0 +1,17 @@
+//! The route table: every operation of the service, in one place. The server, the tests and the
+//! OpenAPI document all come from it, so none can drift.
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::{health, programmes};
+
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(health::live).service(health::ready).service(
+        scope("/api/v1")
+            .service(programmes::handlers::list_programmes)
+            .service(programmes::handlers::create_programme)
+            .service(programmes::handlers::get_programme)
+            .service(programmes::handlers::update_programme)
+            .service(programmes::handlers::delete_programme),
+    );
+}
