@@ -85,9 +85,13 @@ pub struct Problem {
     pub current: Option<Value>,
 }
 
-/// Error of any API operation.
+/// Error of any API operation. Boxed, so that `Result<_, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorParts>);
+
+/// What an `ApiError` holds.
+#[derive(Debug)]
+pub struct ApiErrorParts {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
@@ -98,9 +102,23 @@ pub struct ApiError {
     cause: Option<String>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorParts;
+
+    fn deref(&self) -> &ApiErrorParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorParts {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorParts {
             status,
             code,
             detail: detail.into(),
@@ -108,7 +126,7 @@ impl ApiError {
             current: None,
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {

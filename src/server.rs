@@ -18,6 +18,18 @@ use crate::{
     openapi,
 };
 
+/// Where the OpenAPI document is served.
+pub const OPENAPI_URL: &str = "/api/v1/openapi.json";
+
+/// Swagger UI settings: nothing may be fetched from outside the service (no validator badge).
+fn docs_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::new([OPENAPI_URL])
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .persist_authorization(true)
+        .display_request_duration(true)
+}
+
 /// Starts serving on `listener`. The returned server runs until SIGTERM/SIGINT (or its handle
 /// stops it), then lets in-flight requests finish within the shutdown timeout.
 pub fn start(config: &Config, pool: DbPool, listener: TcpListener) -> std::io::Result<Server> {
@@ -27,14 +39,20 @@ pub fn start(config: &Config, pool: DbPool, listener: TcpListener) -> std::io::R
     let pool = web::Data::new(pool);
     let body_limit = BodyLimit(config.max_body_bytes);
     let server = HttpServer::new(move || {
+        // The document is registered before the `/api/v1` scope, which would otherwise take
+        // its path and answer 404.
         let (app, _) = App::new()
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url(OPENAPI_URL, document.clone())
+                    .config(docs_config()),
+            )
             .into_utoipa_app()
             .configure(crate::routes::configure)
             .split_for_parts();
         app.app_data(pool.clone())
             .app_data(body_limit)
             .app_data(known_paths.clone())
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
             .route(
                 "/docs",
                 web::get().to(|| async {

@@ -8,22 +8,29 @@ use crate::db::DbError;
 
 /// `url` split into the database name and the same URL pointing at the `postgres` database.
 pub fn split_database(url: &str) -> Option<(String, String)> {
+    let (base, _) = url.split_once('?').unwrap_or((url, ""));
+    let authority_start = base.find("://")? + 3;
+    let name = &base[authority_start + base[authority_start..].find('/')? + 1..];
+    if name.is_empty() {
+        return None;
+    }
+    Some((name.to_string(), with_database(url, "postgres")?))
+}
+
+/// `url` with its database name replaced by `name`, other parts kept.
+pub fn with_database(url: &str, name: &str) -> Option<String> {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     };
     let authority_start = base.find("://")? + 3;
     let slash = authority_start + base[authority_start..].find('/')?;
-    let name = &base[slash + 1..];
-    if name.is_empty() {
-        return None;
-    }
-    let mut admin = format!("{}/postgres", &base[..slash]);
+    let mut result = format!("{}/{name}", &base[..slash]);
     if let Some(query) = query {
-        admin.push('?');
-        admin.push_str(query);
+        result.push('?');
+        result.push_str(query);
     }
-    Some((name.to_string(), admin))
+    Some(result)
 }
 
 #[derive(QueryableByName)]
@@ -69,5 +76,9 @@ mod tests {
             ))
         );
         assert_eq!(split_database("postgres://h"), None);
+        assert_eq!(
+            super::with_database("postgres://postgres@h/postgres", "t1").as_deref(),
+            Some("postgres://postgres@h/t1")
+        );
     }
 }

@@ -88,8 +88,31 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "The request body is empty; a JSON object is expected",
         ));
     }
+    // serde would read an array as a struct, field by position: bodies are objects only.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Err(syntax) => {
+                    ApiError::malformed_json(format!("The body is not valid JSON: {syntax}"))
+                }
+                Ok(_) => ApiError::invalid_field(
+                    "body",
+                    "invalid_type",
+                    "the body must be a JSON object, not an array",
+                ),
+            },
+        );
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(classify)?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // A shape error in a document that is not even JSON (trailing text…) is malformed first.
+        match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(syntax) => {
+                ApiError::malformed_json(format!("The body is not valid JSON: {syntax}"))
+            }
+            Ok(_) => classify(error),
+        }
+    })?;
     deserializer
         .end()
         .map_err(|e| ApiError::malformed_json(format!("The body is not valid JSON: {e}")))?;

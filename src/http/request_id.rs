@@ -7,9 +7,10 @@
 use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
+    error::InternalError,
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
-    Error, ResponseError,
+    Error, HttpResponse, ResponseError,
 };
 
 use crate::error::{ApiError, PROBLEM_JSON};
@@ -55,24 +56,33 @@ pub async fn middleware(
         id: id.clone(),
         path: req.path().to_string(),
     };
-    let http_request = req.request().clone();
-    let mut response = CONTEXT
+    let header_value = HeaderValue::from_str(&id).ok();
+    CONTEXT
         .scope(context, async move {
-            let response = match next.call(req).await {
-                Ok(response) => response.map_into_boxed_body(),
-                Err(error) => ServiceResponse::new(http_request, error.error_response()),
-            };
-            ensure_problem_body(response)
+            match next.call(req).await {
+                Ok(response) => {
+                    let (request, response) = response.map_into_boxed_body().into_parts();
+                    let mut response = ServiceResponse::new(request, ensure_problem_body(response));
+                    if let Some(value) = header_value {
+                        response.headers_mut().insert(X_REQUEST_ID, value);
+                    }
+                    Ok(response)
+                }
+                // Rendered here, while the request context is set; the request itself is gone.
+                Err(error) => {
+                    let mut response = ensure_problem_body(error.error_response());
+                    if let Some(value) = header_value {
+                        response.headers_mut().insert(X_REQUEST_ID, value);
+                    }
+                    Err(InternalError::from_response(error, response).into())
+                }
+            }
         })
-        .await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(X_REQUEST_ID, value);
-    }
-    Ok(response)
+        .await
 }
 
 /// Rewrites an error response whose body is not problem+json (or is empty) as a problem.
-fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+fn ensure_problem_body(response: HttpResponse) -> HttpResponse {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -85,15 +95,21 @@ fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<Bo
     if is_problem {
         return response;
     }
-    let (request, original) = response.into_parts();
-    let detail = match original.into_body().try_into_bytes() {
+    let headers = response.headers().clone();
+    let detail = match response.into_body().try_into_bytes() {
         Ok(bytes) if !bytes.is_empty() && bytes.len() < 512 => {
             String::from_utf8_lossy(&bytes).into_owned()
         }
         _ => String::new(),
     };
-    let error = generic_error(status, detail);
-    ServiceResponse::new(request, error.error_response())
+    let mut rewritten = generic_error(status, detail).error_response();
+    // Keep what the original said beyond its body (Allow, Retry-After …).
+    for (name, value) in headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }
 
 /// The problem for a status raised outside our handlers (actix itself).

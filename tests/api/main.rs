@@ -1,0 +1,10 @@
+//! The HTTP test suite: the real service, a real PostgreSQL, real requests.
+
+mod support;
+
+mod database_outage;
+mod docs;
+mod errors;
+mod health;
+mod openapi_document;
+mod programmes;

@@ -1,0 +1,215 @@
+//! `TestApp`: the real service on a fresh database, listening on a free port of 127.0.0.1, driven
+//! through real HTTP.
+
+use std::{net::TcpListener, sync::mpsc, thread, time::Duration};
+
+use actix_web::dev::ServerHandle;
+use anct_formations::{config::Config, db::DbPool, server};
+use reqwest::{header::HeaderMap, Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+
+use super::database;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    handle: ServerHandle,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+/// Settings a test may change before the app starts.
+pub struct Options {
+    pub max_body_bytes: usize,
+    /// Connect through this URL instead of the test database's own (a proxy, say).
+    pub database_url: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            database_url: None,
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let database_url = database::fresh_database().await;
+        Self::start(options, database_url).await
+    }
+
+    /// Starts the service on an existing database.
+    pub async fn start(options: Options, database_url: String) -> Self {
+        let connect_url = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| database_url.clone());
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some(connect_url.clone()),
+            "BIND_ADDRESS" => Some("127.0.0.1:0".into()),
+            "HTTP_WORKERS" => Some("1".into()),
+            "DATABASE_POOL_SIZE" => Some("4".into()),
+            "DATABASE_CHECKOUT_TIMEOUT_MS" => Some("1000".into()),
+            "DATABASE_CONNECT_TIMEOUT_MS" => Some("1000".into()),
+            "RETRY_AFTER_S" => Some("2".into()),
+            "SHUTDOWN_TIMEOUT_S" => Some("1".into()),
+            "MAX_BODY_BYTES" => Some(options.max_body_bytes.to_string()),
+            _ => None,
+        })
+        .expect("test configuration");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        // The server runs on its own thread and runtime, so it can be stopped from `Drop`.
+        let (sender, receiver) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let pool = DbPool::new(&config).expect("pool");
+                let server = server::start(&config, pool, listener).expect("server starts");
+                sender.send(server.handle()).expect("handle sent");
+                let _ = server.await;
+            });
+        });
+        let handle = receiver.recv().expect("server started");
+        Self {
+            base,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::from(
+            self.request(Method::GET, path)
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        Reply::from(
+            self.request(Method::POST, path)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        Reply::from(
+            self.request(Method::PATCH, path)
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn send(&self, request: RequestBuilder) -> Reply {
+        Reply::from(request.send().await.expect("request sent")).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends its command at once; the server thread then ends.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Self {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or_default()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text))
+    }
+
+    /// Asserts a problem+json body with this status and code; returns the body.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status of {:?}", self.text);
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "content type"
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "code in {body}");
+        assert_eq!(body["status"], status, "status in {body}");
+        assert_eq!(body["type"], format!("urn:anct-formations:problem:{code}"));
+        assert!(
+            body["title"].is_string() && body["detail"].is_string(),
+            "{body}"
+        );
+        assert_eq!(
+            body["request_id"].as_str(),
+            self.header("x-request-id"),
+            "the problem names the request id"
+        );
+        body
+    }
+
+    /// Asserts a JSON success with this status; returns the body.
+    #[track_caller]
+    pub fn assert_json(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status of {:?}", self.text);
+        assert_eq!(self.content_type(), "application/json", "content type");
+        self.json()
+    }
+}

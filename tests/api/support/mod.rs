@@ -1,0 +1,5 @@
+pub mod app;
+pub mod database;
+pub mod db_proxy;
+
+pub use app::{Options, TestApp};
