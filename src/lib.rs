@@ -12,3 +12,4 @@ pub mod openapi;
 pub mod programmes;
 pub mod routes;
 pub mod server;
+pub mod values;

@@ -38,10 +38,20 @@ pub fn reject_read_only(patch: &Map<String, Value>, read_only: &[&str]) -> Resul
     }
 }
 
-/// Reads a patched document as the operation's input type, naming the field at fault.
-pub fn parse<T: serde::de::DeserializeOwned>(document: Value) -> Result<T, ApiError> {
+/// Applies `patch` to the writable fields of a resource (`current`, as its input type) and reads
+/// the result back as that type, naming the field at fault. Read-only fields are refused.
+pub fn patched<I>(current: &I, patch: Map<String, Value>, read_only: &[&str]) -> Result<I, ApiError>
+where
+    I: serde::Serialize + serde::de::DeserializeOwned,
+{
+    reject_read_only(&patch, read_only)?;
+    let mut document = serde_json::to_value(current).map_err(ApiError::internal)?;
+    apply(&mut document, &Value::Object(patch));
     serde_path_to_error::deserialize(document).map_err(crate::http::json::classify)
 }
+
+/// Fields that every resource sets itself.
+pub const SERVER_FIELDS: [&str; 4] = ["id", "version", "created_at", "updated_at"];
 
 #[cfg(test)]
 mod tests {

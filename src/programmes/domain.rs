@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::error::{ApiError, FieldError};
 use crate::programmes::views::{ProgrammeInput, ProgrammeStatus};
+use crate::values::text::{self, Errors};
 
 /// A programme code: a lowercase slug of 2–64 characters (`petites-villes-de-demain`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,72 +51,38 @@ pub struct ProgrammeDraft {
     pub ended_on: Option<NaiveDate>,
 }
 
-/// Trimmed text of 1..=`max` characters.
-pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        Err(FieldError::new(
-            field,
-            "required",
-            format!("{field} must not be empty"),
-        ))
-    } else if trimmed.chars().count() > max {
-        Err(FieldError::new(
-            field,
-            "too_long",
-            format!("{field} must be at most {max} characters"),
-        ))
-    } else {
-        Ok(trimmed.to_string())
-    }
-}
-
-/// Optional text: blank becomes absent.
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, FieldError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => required_text(field, text, max).map(Some),
-    }
-}
-
 impl TryFrom<ProgrammeInput> for ProgrammeDraft {
     type Error = ApiError;
 
     fn try_from(input: ProgrammeInput) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let code = ProgrammeCode::parse(&input.code)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let name = required_text("name", &input.name, 200)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let description = optional_text("description", input.description.as_deref(), 5000)
-            .map_err(|e| errors.push(e))
-            .ok();
-        if let Some(ended_on) = input.ended_on {
-            if ended_on < input.started_on {
-                errors.push(FieldError::new(
-                    "ended_on",
-                    "before_start",
-                    "ended_on must not be before started_on",
-                ));
-            }
+        let mut errors = Errors::default();
+        let code = errors.check(ProgrammeCode::parse(&input.code));
+        let name = errors.check(text::required("name", &input.name, 200));
+        let description = errors.check(text::optional(
+            "description",
+            input.description.as_deref(),
+            5000,
+        ));
+        if input
+            .ended_on
+            .is_some_and(|ended_on| ended_on < input.started_on)
+        {
+            errors.push(FieldError::new(
+                "ended_on",
+                "before_start",
+                "ended_on must not be before started_on",
+            ));
         }
-        match (code, name, description) {
-            (Some(code), Some(name), Some(description)) if errors.is_empty() => Ok(Self {
-                code,
-                name,
-                description,
+        errors.finish(|| {
+            Some(Self {
+                code: code?,
+                name: name?,
+                description: description?,
                 status: input.status.unwrap_or(ProgrammeStatus::Active),
                 started_on: input.started_on,
                 ended_on: input.ended_on,
-            }),
-            _ => Err(ApiError::validation(errors)),
-        }
+            })
+        })
     }
 }
 

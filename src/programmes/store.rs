@@ -12,9 +12,6 @@ use crate::programmes::domain::ProgrammeDraft;
 use crate::programmes::rows::{NewProgrammeRow, ProgrammeChanges, ProgrammeRow};
 use crate::programmes::views::{Programme, ProgrammeFilter, ProgrammeInput};
 
-/// Fields a patch may not name.
-const READ_ONLY: [&str; 4] = ["id", "version", "created_at", "updated_at"];
-
 fn code_taken(code: &str) -> ApiError {
     ApiError::conflict(
         "programme_code_taken",
@@ -105,14 +102,14 @@ pub async fn update(
     if_match: &IfMatch,
     patch: Map<String, Value>,
 ) -> Result<Programme, ApiError> {
-    merge_patch::reject_read_only(&patch, &READ_ONLY)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let current = find_for_update(conn, id).await?;
         if_match.check(&current)?;
-        let mut document =
-            serde_json::to_value(ProgrammeInput::from(&current)).map_err(ApiError::internal)?;
-        merge_patch::apply(&mut document, &Value::Object(patch));
-        let input: ProgrammeInput = merge_patch::parse(document)?;
+        let input = merge_patch::patched(
+            &ProgrammeInput::from(&current),
+            patch,
+            &merge_patch::SERVER_FIELDS,
+        )?;
         if input.code != current.code {
             return Err(ApiError::invalid_field(
                 "code",

@@ -1,0 +1,12 @@
+DROP TRIGGER enrolments_count_seats ON enrolments;
+DROP FUNCTION enrolments_count_seats();
+DROP TABLE enrolment_transitions;
+DROP TABLE enrolments;
+DROP SEQUENCE waitlist_order;
+DROP TABLE sessions;
+DROP TABLE training_programmes;
+DROP TABLE trainings;
+DROP TABLE chef_programmes;
+DROP TABLE chefs_de_projet;
+DROP TABLE collectivite_programmes;
+DROP TABLE collectivites;
