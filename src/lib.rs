@@ -2,6 +2,7 @@
 //! ANCT's programmes, run with CNFPT.
 
 pub mod cli;
+pub mod collectivites;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -3,7 +3,7 @@
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::{health, programmes};
+use crate::{collectivites, health, programmes};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(health::live).service(health::ready).service(
@@ -12,6 +12,11 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::handlers::create_programme)
             .service(programmes::handlers::get_programme)
             .service(programmes::handlers::update_programme)
-            .service(programmes::handlers::delete_programme),
+            .service(programmes::handlers::delete_programme)
+            .service(collectivites::handlers::list_collectivites)
+            .service(collectivites::handlers::create_collectivite)
+            .service(collectivites::handlers::get_collectivite)
+            .service(collectivites::handlers::update_collectivite)
+            .service(collectivites::handlers::delete_collectivite),
     );
 }

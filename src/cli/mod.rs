@@ -1,9 +1,16 @@
-//! The `anct-formations` command line: `serve` (the default), `migrate`, `openapi`.
+//! The `anct-formations` command line: `serve` (the default), `migrate`, `openapi`, `import`.
 
-use std::{net::TcpListener, time::Duration};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use chrono::Datelike;
 
 use clap::{Parser, Subcommand};
 
+use crate::collectivites::import::{import_communes, ImportReport};
 use crate::{config::Config, db, openapi, server};
 
 #[derive(Debug, Parser)]
@@ -25,6 +32,32 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Import reference data.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Load the communes of a programme from a CSV file as ANCT publishes them (see data/).
+    /// Rejected rows are reported with their line and reason; the others are imported.
+    /// Running it again with the same file changes nothing.
+    Communes {
+        /// The programme's code, such as petites-villes-de-demain.
+        #[arg(long)]
+        programme: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Check everything against the database, report, and keep nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The year of the INSEE code list (COG) of the file's codes, for communes not yet
+        /// known. Default: the current year.
+        #[arg(long)]
+        cog_year: Option<i32>,
+    },
 }
 
 /// How long start-up waits for an unreachable database before giving up.
@@ -35,6 +68,30 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
             print!("{}", openapi::document_json());
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportCommand::Communes {
+                    programme,
+                    file,
+                    dry_run,
+                    cog_year,
+                },
+        } => {
+            let config = Config::from_env()?;
+            prepare_database(&config).await?;
+            let input = std::fs::File::open(&file)
+                .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+            let mut conn = db::pool::connect(
+                config.database_url.clone(),
+                config.connect_timeout,
+                Duration::from_secs(600),
+            )
+            .await?;
+            let cog_year = cog_year.unwrap_or_else(|| chrono::Utc::now().year());
+            let report = import_communes(&mut conn, &programme, input, cog_year, dry_run).await?;
+            print_report(&file, &programme, &report);
             Ok(())
         }
         Command::Migrate => {
@@ -58,6 +115,28 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             log::info!("stopped");
             Ok(())
         }
+    }
+}
+
+fn print_report(file: &Path, programme: &str, report: &ImportReport) {
+    let verb = if report.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    println!(
+        "{}: {verb} into {programme}: {} rows, {} created, {} updated, {} unchanged, {} memberships added or changed, {} rejected{}",
+        file.display(),
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.memberships_changed,
+        report.rejected.len(),
+        if report.dry_run { " (dry run: nothing was written)" } else { "" }
+    );
+    for rejection in &report.rejected {
+        println!("  line {}: {}", rejection.line, rejection.reason);
     }
 }
 

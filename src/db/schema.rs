@@ -16,3 +16,157 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    collectivites (id) {
+        id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        insee_code -> Nullable<Text>,
+        cog_year -> Nullable<Int4>,
+        siren -> Nullable<Text>,
+        epci_siren -> Nullable<Text>,
+        department_code -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        population -> Nullable<Int4>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    collectivite_programmes (collectivite_id, programme_id) {
+        collectivite_id -> Uuid,
+        programme_id -> Uuid,
+        joined_on -> Nullable<Date>,
+        external_ref -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chefs_de_projet (id) {
+        id -> Uuid,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        collectivite_id -> Uuid,
+        status -> Text,
+        erased_at -> Nullable<Timestamptz>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    chef_programmes (chef_de_projet_id, programme_id) {
+        chef_de_projet_id -> Uuid,
+        programme_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    trainings (id) {
+        id -> Uuid,
+        code -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        objectives -> Nullable<Text>,
+        duration_hours -> Float8,
+        modality -> Text,
+        provider -> Text,
+        status -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    training_programmes (training_id, programme_id) {
+        training_id -> Uuid,
+        programme_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        training_id -> Uuid,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        remote -> Bool,
+        location_label -> Nullable<Text>,
+        location_city -> Nullable<Text>,
+        location_insee_code -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        capacity -> Int4,
+        enrolment_opens_at -> Timestamptz,
+        enrolment_closes_at -> Timestamptz,
+        requires_approval -> Bool,
+        status -> Text,
+        seats_confirmed -> Int4,
+        seats_waitlisted -> Int4,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        chef_de_projet_id -> Uuid,
+        status -> Text,
+        waitlist_order -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    enrolment_transitions (id) {
+        id -> Int8,
+        enrolment_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Text,
+        reason -> Nullable<Text>,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(collectivite_programmes -> collectivites (collectivite_id));
+diesel::joinable!(collectivite_programmes -> programmes (programme_id));
+diesel::joinable!(chefs_de_projet -> collectivites (collectivite_id));
+diesel::joinable!(chef_programmes -> chefs_de_projet (chef_de_projet_id));
+diesel::joinable!(chef_programmes -> programmes (programme_id));
+diesel::joinable!(training_programmes -> trainings (training_id));
+diesel::joinable!(training_programmes -> programmes (programme_id));
+diesel::joinable!(sessions -> trainings (training_id));
+diesel::joinable!(enrolments -> sessions (session_id));
+diesel::joinable!(enrolments -> chefs_de_projet (chef_de_projet_id));
+diesel::joinable!(enrolment_transitions -> enrolments (enrolment_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    programmes,
+    collectivites,
+    collectivite_programmes,
+    chefs_de_projet,
+    chef_programmes,
+    trainings,
+    training_programmes,
+    sessions,
+    enrolments,
+    enrolment_transitions,
+);

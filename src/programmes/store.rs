@@ -159,3 +159,38 @@ pub async fn delete(
     })
     .await
 }
+
+/// The ids of the live programmes named by `codes`, in the same order; a 422 naming each
+/// unknown code, with `field(i)` as its field.
+pub async fn resolve_codes(
+    conn: &mut AsyncPgConnection,
+    codes: &[String],
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<Uuid>, ApiError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<(Uuid, String)> = programmes::table
+        .filter(programmes::deleted_at.is_null())
+        .filter(programmes::code.eq_any(codes))
+        .select((programmes::id, programmes::code))
+        .load(conn)
+        .await?;
+    let mut ids = Vec::with_capacity(codes.len());
+    let mut errors = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        match found.iter().find(|(_, c)| c == code) {
+            Some((id, _)) => ids.push(*id),
+            None => errors.push(crate::error::FieldError::new(
+                field(i),
+                "unknown_programme",
+                format!("no programme has the code `{code}`"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
