@@ -2,6 +2,7 @@
 
 mod support;
 
+mod collectivites;
 mod database_outage;
 mod docs;
 mod errors;

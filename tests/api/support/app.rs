@@ -12,6 +12,8 @@ use super::database;
 
 pub struct TestApp {
     pub base: String,
+    /// The test's own database, for checks and set-up the API does not offer.
+    pub database_url: String,
     pub client: reqwest::Client,
     handle: ServerHandle,
     thread: Option<thread::JoinHandle<()>>,
@@ -81,6 +83,7 @@ impl TestApp {
         let handle = receiver.recv().expect("server started");
         Self {
             base,
+            database_url,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))
@@ -130,6 +133,14 @@ impl TestApp {
                 .unwrap(),
         )
         .await
+    }
+
+    /// A direct connection to the test's database.
+    pub async fn db(&self) -> diesel_async::AsyncPgConnection {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(&self.database_url)
+            .await
+            .expect("test database")
     }
 
     pub async fn send(&self, request: RequestBuilder) -> Reply {
