@@ -1,10 +1,12 @@
 //! anct-formations: the REST/JSON API holding the training path of the chefs de projet of
 //! ANCT's programmes, run with CNFPT.
 
+pub mod chefs_de_projet;
 pub mod cli;
 pub mod collectivites;
 pub mod config;
 pub mod db;
+pub mod enrolments;
 pub mod error;
 pub mod health;
 pub mod http;
@@ -13,4 +15,6 @@ pub mod openapi;
 pub mod programmes;
 pub mod routes;
 pub mod server;
+pub mod sessions;
+pub mod trainings;
 pub mod values;

@@ -177,9 +177,12 @@ BEGIN
         RAISE EXCEPTION 'an enrolment cannot move to another session';
     END IF;
     IF new_confirmed <> old_confirmed OR new_waitlisted <> old_waitlisted THEN
+        -- The counts are part of the session's representation: a change is a new version.
         UPDATE sessions
            SET seats_confirmed = seats_confirmed + new_confirmed - old_confirmed,
-               seats_waitlisted = seats_waitlisted + new_waitlisted - old_waitlisted
+               seats_waitlisted = seats_waitlisted + new_waitlisted - old_waitlisted,
+               version = version + 1,
+               updated_at = now()
          WHERE id = COALESCE(NEW.session_id, OLD.session_id);
     END IF;
     RETURN NULL;

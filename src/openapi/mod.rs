@@ -19,6 +19,11 @@ const DESCRIPTION: &str = include_str!("description.md");
     ),
     tags(
         (name = "programmes", description = "ANCT programmes for local authorities (Petites villes de demain, Action cœur de ville …)"),
+        (name = "collectivites", description = "Territories (communes, intercommunalities …) and the programmes they take part in"),
+        (name = "chefs_de_projet", description = "The chefs de projet who run a programme locally (personal data)"),
+        (name = "trainings", description = "CNFPT's training catalogue"),
+        (name = "sessions", description = "Dated sessions of a training, with capacity and enrolment window"),
+        (name = "enrolments", description = "Chefs de projet on sessions, and their lifecycle"),
         (name = "operations", description = "Health probes"),
     ),
     components(

@@ -1,0 +1,323 @@
+//! The enrolment operations: create, read, list, history, and one operation per transition.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use crate::db::DbPool;
+use crate::enrolments::lifecycle::{self, Actor, Change};
+use crate::enrolments::store;
+use crate::enrolments::views::{
+    AttendanceInput, Enrolment, EnrolmentFilter, EnrolmentInput, History, TransitionInput,
+};
+use crate::error::ApiError;
+use crate::http::conditional::{created_response, read_response, updated_response};
+use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::openapi::responses::{
+    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+};
+use crate::values::text;
+
+/// List enrolments
+///
+/// Enrolments in creation order, one page at a time, with their waitlist positions.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "list_enrolments",
+    params(EnrolmentFilter),
+    responses(
+        (status = 200, description = "One page of enrolments", body = Page<Enrolment>,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+        (status = 400, response = BadRequest),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[get("/enrolments")]
+pub async fn list_enrolments(
+    pool: web::Data<DbPool>,
+    query: QueryParams<EnrolmentFilter>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0;
+    let mut conn = pool.get().await?;
+    let rows = store::list(&mut conn, &filter).await?;
+    Ok(Page::from_rows(rows, filter.limit).into_response(&request))
+}
+
+/// Read an enrolment
+///
+/// With `If-None-Match` holding the current `ETag`, the answer is 304 with no body.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "get_enrolment",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The enrolment", body = Enrolment,
+            headers(("ETag" = String, description = "The enrolment's version, quoted"))),
+        (status = 304, description = "The client's copy is current"),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[get("/enrolments/{id}")]
+pub async fn get_enrolment(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    let enrolment = store::find(&mut conn, key.0).await?;
+    Ok(read_response(&enrolment, &if_none_match))
+}
+
+/// An enrolment's history
+///
+/// Every transition, oldest first: from, to, who, why, when.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "get_enrolment_history",
+    params(("id" = uuid::Uuid, Path, description = "The enrolment's id")),
+    responses(
+        (status = 200, description = "The transitions", body = History),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[get("/enrolments/{id}/history")]
+pub async fn get_enrolment_history(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    let data = store::history(&mut conn, key.0).await?;
+    Ok(HttpResponse::Ok().json(History { data }))
+}
+
+/// Enrol a chef de projet on a session
+///
+/// Without `requires_approval`, the enrolment is `confirmed` while seats are left, `waitlisted`
+/// after; with it, `pending_approval`. Each rule has its own 422 code: `unknown_session`,
+/// `unknown_chef_de_projet`, `chef_not_active`, `training_not_published`,
+/// `programme_not_targeted`, `session_not_scheduled`, `enrolment_not_open`, `enrolment_closed`.
+/// A second active enrolment of the same chef on the session is a 409 (`already_enrolled`).
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "create_enrolment",
+    request_body = EnrolmentInput,
+    responses(
+        (status = 201, description = "Enrolled", body = Enrolment,
+            headers(
+                ("Location" = String, description = "The new enrolment's URL"),
+                ("ETag" = String, description = "The enrolment's version, quoted"))),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/enrolments")]
+pub async fn create_enrolment(
+    pool: web::Data<DbPool>,
+    body: JsonBody<EnrolmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0;
+    let mut conn = pool.get().await?;
+    let actor = Actor::api();
+    let id = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
+        })
+        .await?;
+    let enrolment = store::find(&mut conn, id).await?;
+    Ok(created_response(
+        &enrolment,
+        format!("/api/v1/enrolments/{id}"),
+    ))
+}
+
+/// A required, trimmed reason of at most 500 characters.
+fn required_reason(input: &TransitionInput) -> Result<String, ApiError> {
+    text::required("reason", input.reason.as_deref().unwrap_or_default(), 500)
+        .map_err(|e| ApiError::validation(vec![e]))
+}
+
+fn optional_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    text::optional("reason", reason, 500).map_err(|e| ApiError::validation(vec![e]))
+}
+
+/// Runs one transition under `If-Match` and answers with the enrolment as it is after it.
+async fn transition(
+    pool: &DbPool,
+    id: Uuid,
+    if_match: &IfMatch,
+    change: Change,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = pool.get().await?;
+    let actor = Actor::api();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        lifecycle::apply(conn, id, change, &actor, if_match).await
+    })
+    .await?;
+    let enrolment = store::find(&mut conn, id).await?;
+    Ok(updated_response(&enrolment))
+}
+
+/// Approve an enrolment
+///
+/// `pending_approval` → `confirmed`, or `waitlisted` when the session is full. Any other status
+/// is a 409 (`invalid_transition`).
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "approve_enrolment",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = TransitionInput,
+    responses(
+        (status = 200, description = "The enrolment after the transition", body = Enrolment),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/enrolments/{id}/approve")]
+pub async fn approve_enrolment(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+    body: JsonBody<TransitionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = optional_reason(body.0.reason.as_deref())?;
+    transition(&pool, key.0, &if_match, Change::Approve(reason)).await
+}
+
+/// Refuse an enrolment
+///
+/// `pending_approval` → `refused`, with a reason (required).
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "refuse_enrolment",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = TransitionInput,
+    responses(
+        (status = 200, description = "The enrolment after the transition", body = Enrolment),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/enrolments/{id}/refuse")]
+pub async fn refuse_enrolment(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+    body: JsonBody<TransitionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = required_reason(&body.0)?;
+    transition(&pool, key.0, &if_match, Change::Refuse(reason)).await
+}
+
+/// Cancel an enrolment
+///
+/// `pending_approval`, `waitlisted` or `confirmed` → `cancelled`, with a reason (required). A
+/// freed seat goes at once to the first waitlisted enrolment.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "cancel_enrolment",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = TransitionInput,
+    responses(
+        (status = 200, description = "The enrolment after the transition", body = Enrolment),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/enrolments/{id}/cancel")]
+pub async fn cancel_enrolment(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+    body: JsonBody<TransitionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = required_reason(&body.0)?;
+    transition(&pool, key.0, &if_match, Change::Cancel(reason)).await
+}
+
+/// Record attendance
+///
+/// `confirmed` → `attended` or `absent`, once the session has started (422
+/// `session_not_started` before).
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "record_enrolment_attendance",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = AttendanceInput,
+    responses(
+        (status = 200, description = "The enrolment after the transition", body = Enrolment),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = UnprocessableEntity),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
+#[post("/enrolments/{id}/attendance")]
+pub async fn record_enrolment_attendance(
+    pool: web::Data<DbPool>,
+    key: ResourceKey,
+    if_match: IfMatch,
+    body: JsonBody<AttendanceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let AttendanceInput { attended, reason } = body.0;
+    let reason = optional_reason(reason.as_deref())?;
+    transition(
+        &pool,
+        key.0,
+        &if_match,
+        Change::Attendance { attended, reason },
+    )
+    .await
+}

@@ -1,0 +1,83 @@
+//! Enrolment reads, with waitlist positions derived at read time (1..n, never a gap).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::{chef_programmes, enrolment_transitions, enrolments, programmes};
+use crate::enrolments::rows::{EnrolmentRow, TransitionRow};
+use crate::enrolments::views::{Enrolment, EnrolmentFilter, Transition};
+use crate::error::ApiError;
+
+/// The waitlist position of the row being selected, `NULL` unless waitlisted.
+fn waitlist_position() -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
+    diesel::dsl::sql::<Nullable<BigInt>>(
+        "CASE WHEN enrolments.status = 'waitlisted' THEN (SELECT count(*) FROM enrolments AS w \
+         WHERE w.session_id = enrolments.session_id AND w.status = 'waitlisted' \
+         AND w.waitlist_order <= enrolments.waitlist_order) END",
+    )
+}
+
+/// One page (plus one row) of enrolments.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &EnrolmentFilter,
+) -> Result<Vec<Enrolment>, ApiError> {
+    let mut query = enrolments::table
+        .select((EnrolmentRow::as_select(), waitlist_position()))
+        .order(enrolments::id.asc())
+        .limit(filter.limit.get() + 1)
+        .into_boxed();
+    if let Some(cursor) = filter.cursor {
+        query = query.filter(enrolments::id.gt(cursor.after));
+    }
+    if let Some(session_id) = filter.session_id {
+        query = query.filter(enrolments::session_id.eq(session_id));
+    }
+    if let Some(chef_id) = filter.chef_de_projet_id {
+        query = query.filter(enrolments::chef_de_projet_id.eq(chef_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(enrolments::status.eq(status.as_str()));
+    }
+    if let Some(code) = &filter.programme {
+        let chefs = chef_programmes::table
+            .inner_join(programmes::table)
+            .filter(programmes::code.eq(code.trim().to_string()))
+            .select(chef_programmes::chef_de_projet_id);
+        query = query.filter(enrolments::chef_de_projet_id.eq_any(chefs));
+    }
+    if let Some(after) = filter.updated_after {
+        query = query.filter(enrolments::updated_at.gt(after));
+    }
+    let rows: Vec<(EnrolmentRow, Option<i64>)> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, position)| row.into_view(position))
+        .collect())
+}
+
+/// The enrolment `id`.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Enrolment, ApiError> {
+    let (row, position): (EnrolmentRow, Option<i64>) = enrolments::table
+        .find(id)
+        .select((EnrolmentRow::as_select(), waitlist_position()))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(row.into_view(position))
+}
+
+/// Every transition of enrolment `id`, oldest first.
+pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Vec<Transition>, ApiError> {
+    find(conn, id).await?;
+    let rows: Vec<TransitionRow> = enrolment_transitions::table
+        .filter(enrolment_transitions::enrolment_id.eq(id))
+        .order(enrolment_transitions::id.asc())
+        .select(TransitionRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(Transition::from).collect())
+}

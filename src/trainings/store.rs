@@ -1,0 +1,251 @@
+//! Training queries.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::db::schema::{programmes, sessions, training_programmes, trainings};
+use crate::db::search::{contains_pattern, search_fold};
+use crate::db::unique_violation;
+use crate::error::ApiError;
+use crate::http::{merge_patch, IfMatch};
+use crate::programmes::store::resolve_codes;
+use crate::trainings::domain::TrainingDraft;
+use crate::trainings::rows::{TrainingRow, TrainingValues};
+use crate::trainings::views::{Training, TrainingFilter, TrainingInput};
+
+fn conflict_or(error: diesel::result::Error, code: &str) -> ApiError {
+    match unique_violation(&error) {
+        Some("trainings_code_key") => ApiError::conflict(
+            "training_code_taken",
+            format!("A training with code `{code}` already exists"),
+        ),
+        _ => error.into(),
+    }
+}
+
+/// One page (plus one row) of live trainings.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &TrainingFilter,
+) -> Result<Vec<Training>, ApiError> {
+    let mut query = trainings::table
+        .filter(trainings::deleted_at.is_null())
+        .select(TrainingRow::as_select())
+        .order(trainings::id.asc())
+        .limit(filter.limit.get() + 1)
+        .into_boxed();
+    if let Some(cursor) = filter.cursor {
+        query = query.filter(trainings::id.gt(cursor.after));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(trainings::status.eq(status.as_str()));
+    }
+    if let Some(modality) = filter.modality {
+        query = query.filter(trainings::modality.eq(modality.as_str()));
+    }
+    if let Some(code) = &filter.programme {
+        let targeting = training_programmes::table
+            .inner_join(programmes::table)
+            .filter(programmes::code.eq(code.trim().to_string()))
+            .select(training_programmes::training_id);
+        let targeted = training_programmes::table.select(training_programmes::training_id);
+        query = query.filter(
+            trainings::id
+                .eq_any(targeting)
+                .or(diesel::dsl::not(trainings::id.eq_any(targeted))),
+        );
+    }
+    if let Some(term) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let pattern = contains_pattern(term);
+        query = query.filter(
+            search_fold(trainings::title)
+                .like(search_fold(pattern.clone()))
+                .or(search_fold(trainings::code).like(search_fold(pattern))),
+        );
+    }
+    if let Some(after) = filter.updated_after {
+        query = query.filter(trainings::updated_at.gt(after));
+    }
+    let rows = query.load(conn).await?;
+    with_targets(conn, rows).await
+}
+
+async fn with_targets(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<TrainingRow>,
+) -> Result<Vec<Training>, ApiError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut codes: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        let found: Vec<(Uuid, String)> = training_programmes::table
+            .inner_join(programmes::table)
+            .filter(training_programmes::training_id.eq_any(&ids))
+            .filter(programmes::deleted_at.is_null())
+            .select((training_programmes::training_id, programmes::code))
+            .order((training_programmes::training_id, programmes::code))
+            .load(conn)
+            .await?;
+        for (id, code) in found {
+            codes.entry(id).or_default().push(code);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let targets = codes.remove(&row.id).unwrap_or_default();
+            row.into_view(targets)
+        })
+        .collect())
+}
+
+async fn load_one(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> Result<Training, ApiError> {
+    let query = trainings::table
+        .find(id)
+        .filter(trainings::deleted_at.is_null())
+        .select(TrainingRow::as_select());
+    let row = if for_update {
+        query.for_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    let row = row.ok_or_else(ApiError::not_found)?;
+    Ok(with_targets(conn, vec![row]).await?.remove(0))
+}
+
+/// The live training `id`.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Training, ApiError> {
+    load_one(conn, id, false).await
+}
+
+async fn replace_targets(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    programme_ids: &[Uuid],
+) -> Result<(), diesel::result::Error> {
+    diesel::delete(training_programmes::table.filter(training_programmes::training_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = programme_ids
+        .iter()
+        .map(|p| {
+            (
+                training_programmes::training_id.eq(id),
+                training_programmes::programme_id.eq(*p),
+            )
+        })
+        .collect();
+    diesel::insert_into(training_programmes::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn resolve_targets(
+    conn: &mut AsyncPgConnection,
+    draft: &TrainingDraft,
+) -> Result<Vec<Uuid>, ApiError> {
+    resolve_codes(conn, &draft.target_programmes, |i| {
+        format!("target_programmes[{i}]")
+    })
+    .await
+}
+
+/// Creates a training; 409 when its code is taken.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    draft: &TrainingDraft,
+) -> Result<Training, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let targets = resolve_targets(conn, draft).await?;
+        let id = Uuid::now_v7();
+        diesel::insert_into(trainings::table)
+            .values((trainings::id.eq(id), TrainingValues::from(draft)))
+            .execute(conn)
+            .await
+            .map_err(|e| conflict_or(e, &draft.code))?;
+        replace_targets(conn, id, &targets).await?;
+        load_one(conn, id, false).await
+    })
+    .await
+}
+
+/// Applies a merge patch under `If-Match`; the code cannot change.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: Map<String, Value>,
+) -> Result<Training, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = load_one(conn, id, true).await?;
+        if_match.check(&current)?;
+        let before = TrainingInput::from(&current);
+        let input = merge_patch::patched(&before, patch, &merge_patch::SERVER_FIELDS)?;
+        if input.code != current.code {
+            return Err(ApiError::invalid_field(
+                "code",
+                "immutable",
+                "code cannot be changed once created",
+            ));
+        }
+        let draft = TrainingDraft::try_from(input)?;
+        if TrainingDraft::try_from(before).is_ok_and(|b| b == draft) {
+            return Ok(current);
+        }
+        let targets = resolve_targets(conn, &draft).await?;
+        diesel::update(trainings::table.find(id))
+            .set((
+                TrainingValues::from(&draft),
+                trainings::version.eq(trainings::version + 1),
+                trainings::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        replace_targets(conn, id, &targets).await?;
+        load_one(conn, id, false).await
+    })
+    .await
+}
+
+/// Soft-deletes a training that has no session left; archive it otherwise.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = load_one(conn, id, true).await?;
+        if_match.check(&current)?;
+        let live_sessions: i64 = sessions::table
+            .filter(sessions::training_id.eq(id))
+            .filter(sessions::deleted_at.is_null())
+            .count()
+            .get_result(conn)
+            .await?;
+        if live_sessions > 0 {
+            return Err(ApiError::conflict(
+                "training_has_sessions",
+                format!("The training has {live_sessions} session(s); archive it instead (status archived)"),
+            ));
+        }
+        diesel::update(trainings::table.find(id))
+            .set((
+                trainings::deleted_at.eq(diesel::dsl::now),
+                trainings::version.eq(trainings::version + 1),
+                trainings::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
