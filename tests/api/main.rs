@@ -2,6 +2,7 @@
 
 mod support;
 
+mod chefs_de_projet;
 mod collectivites;
 mod database_outage;
 mod docs;
@@ -9,3 +10,4 @@ mod errors;
 mod health;
 mod openapi_document;
 mod programmes;
+mod trainings;

@@ -56,7 +56,8 @@ impl TestApp {
             "BIND_ADDRESS" => Some("127.0.0.1:0".into()),
             "HTTP_WORKERS" => Some("1".into()),
             "DATABASE_POOL_SIZE" => Some("4".into()),
-            "DATABASE_CHECKOUT_TIMEOUT_MS" => Some("1000".into()),
+            // Long enough for hundreds of concurrent requests to queue for the 4 connections.
+            "DATABASE_CHECKOUT_TIMEOUT_MS" => Some("15000".into()),
             "DATABASE_CONNECT_TIMEOUT_MS" => Some("1000".into()),
             "RETRY_AFTER_S" => Some("2".into()),
             "SHUTDOWN_TIMEOUT_S" => Some("1".into()),

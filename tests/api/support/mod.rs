@@ -1,5 +1,6 @@
 pub mod app;
 pub mod database;
 pub mod db_proxy;
+pub mod fixtures;
 
-pub use app::{Options, TestApp};
+pub use app::{Options, Reply, TestApp};
