@@ -14,6 +14,7 @@ pub mod logging;
 pub mod openapi;
 pub mod programmes;
 pub mod routes;
+pub mod seed;
 pub mod server;
 pub mod sessions;
 pub mod trainings;

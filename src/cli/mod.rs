@@ -1,4 +1,5 @@
-//! The `anct-formations` command line: `serve` (the default), `migrate`, `openapi`, `import`.
+//! The `anct-formations` command line: `serve` (the default), `migrate`, `seed`, `import`,
+//! `openapi`.
 
 use std::{
     net::TcpListener,
@@ -32,6 +33,16 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Create the programmes, import the communes of data/ and, on an empty catalogue, a small
+    /// demo set (trainings, sessions, chefs de projet, enrolments). Safe to run again.
+    Seed {
+        /// The folder holding the programmes' CSV files.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Skip the demo set.
+        #[arg(long)]
+        no_demo: bool,
+    },
     /// Import reference data.
     Import {
         #[command(subcommand)]
@@ -92,6 +103,20 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let cog_year = cog_year.unwrap_or_else(|| chrono::Utc::now().year());
             let report = import_communes(&mut conn, &programme, input, cog_year, dry_run).await?;
             print_report(&file, &programme, &report);
+            Ok(())
+        }
+        Command::Seed { data_dir, no_demo } => {
+            let config = Config::from_env()?;
+            prepare_database(&config).await?;
+            let mut conn = db::pool::connect(
+                config.database_url.clone(),
+                config.connect_timeout,
+                Duration::from_secs(600),
+            )
+            .await?;
+            for line in crate::seed::seed(&mut conn, &data_dir, !no_demo).await? {
+                println!("seed: {line}");
+            }
             Ok(())
         }
         Command::Migrate => {

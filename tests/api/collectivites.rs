@@ -374,3 +374,31 @@ async fn the_petites_villes_de_demain_file_imports_1606_communes_once() {
     assert_eq!(ablis["data"][0]["region_code"], "11");
     assert_eq!(ablis["data"][0]["cog_year"], 2021);
 }
+
+#[tokio::test]
+async fn a_territory_that_employs_someone_cannot_be_deleted() {
+    let app = TestApp::spawn().await;
+    let world = crate::support::fixtures::World::new(&app).await;
+    let path = format!("{PATH}/{}", world.commune["id"].as_str().unwrap());
+    app.send(app.request(Method::DELETE, &path))
+        .await
+        .assert_problem(409, "collectivite_in_use");
+    let chef = format!(
+        "/api/v1/chefs_de_projet/{}",
+        world.chef["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.send(app.request(Method::DELETE, &chef))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        app.send(app.request(Method::DELETE, &path))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+}

@@ -11,5 +11,6 @@ mod errors;
 mod health;
 mod openapi_document;
 mod programmes;
+mod seed;
 mod sessions;
 mod trainings;
