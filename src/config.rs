@@ -33,6 +33,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `RETRY_AFTER_S`: the `Retry-After` sent with a 503 when the database is unavailable. Default 2.
     pub retry_after: Duration,
+    /// `JWT_ISSUER`: the `iss` of access tokens. Default `PUBLIC_BASE_URL`.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`: the `aud` of access tokens. Default `anct-formations`.
+    pub jwt_audience: String,
+    /// `TOKEN_TTL_S`: lifetime of an access token. Default 900 (15 minutes).
+    pub token_ttl: Duration,
+    /// `RATE_LIMIT_PER_MINUTE`: requests a client may make per minute on one instance (429
+    /// beyond, with `Retry-After`). Default 6000; 0 disables the limit.
+    pub rate_limit_per_minute: u32,
 }
 
 /// A variable that is set but cannot be read as its type.
@@ -67,6 +76,9 @@ impl Config {
         let millis = |name, default| number(name, default).map(Duration::from_millis);
         let bind_address = text("BIND_ADDRESS", "127.0.0.1:8080");
         let default_base = format!("http://{bind_address}");
+        let public_base_url = text("PUBLIC_BASE_URL", &default_base)
+            .trim_end_matches('/')
+            .to_string();
         let workers = match number("HTTP_WORKERS", 0)? {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n as usize,
@@ -76,9 +88,7 @@ impl Config {
                 "DATABASE_URL",
                 "postgres://postgres@127.0.0.1:5432/anct_formations",
             ),
-            public_base_url: text("PUBLIC_BASE_URL", &default_base)
-                .trim_end_matches('/')
-                .to_string(),
+            public_base_url: public_base_url.clone(),
             bind_address,
             pool_size: number("DATABASE_POOL_SIZE", 10)?.max(1) as usize,
             checkout_timeout: millis("DATABASE_CHECKOUT_TIMEOUT_MS", 2000)?,
@@ -88,6 +98,11 @@ impl Config {
             shutdown_timeout: Duration::from_secs(number("SHUTDOWN_TIMEOUT_S", 30)?),
             max_body_bytes: number("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             retry_after: Duration::from_secs(number("RETRY_AFTER_S", 2)?.max(1)),
+            jwt_issuer: text("JWT_ISSUER", &public_base_url),
+            jwt_audience: text("JWT_AUDIENCE", "anct-formations"),
+            token_ttl: Duration::from_secs(number("TOKEN_TTL_S", 900)?.clamp(60, 86_400)),
+            rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 6000)?.min(u64::from(u32::MAX))
+                as u32,
         })
     }
 }
@@ -120,6 +135,10 @@ impl fmt::Debug for Config {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("retry_after", &self.retry_after)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("token_ttl", &self.token_ttl)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! anct-formations: the REST/JSON API holding the training path of the chefs de projet of
 //! ANCT's programmes, run with CNFPT.
 
+pub mod auth;
 pub mod chefs_de_projet;
 pub mod cli;
 pub mod collectivites;

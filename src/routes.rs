@@ -3,46 +3,53 @@
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::{chefs_de_projet, collectivites, enrolments, health, programmes, sessions, trainings};
+use crate::{
+    auth, chefs_de_projet, collectivites, enrolments, health, programmes, sessions, trainings,
+};
 
 pub fn configure(config: &mut ServiceConfig) {
-    config.service(health::live).service(health::ready).service(
-        scope("/api/v1")
-            .service(programmes::handlers::list_programmes)
-            .service(programmes::handlers::create_programme)
-            .service(programmes::handlers::get_programme)
-            .service(programmes::handlers::update_programme)
-            .service(programmes::handlers::delete_programme)
-            .service(collectivites::handlers::list_collectivites)
-            .service(collectivites::handlers::create_collectivite)
-            .service(collectivites::handlers::get_collectivite)
-            .service(collectivites::handlers::update_collectivite)
-            .service(collectivites::handlers::delete_collectivite)
-            .service(chefs_de_projet::handlers::list_chefs_de_projet)
-            .service(chefs_de_projet::handlers::create_chef_de_projet)
-            .service(chefs_de_projet::handlers::get_chef_de_projet)
-            .service(chefs_de_projet::handlers::update_chef_de_projet)
-            .service(chefs_de_projet::handlers::delete_chef_de_projet)
-            .service(chefs_de_projet::handlers::erase_chef_de_projet)
-            .service(trainings::handlers::list_trainings)
-            .service(trainings::handlers::create_training)
-            .service(trainings::handlers::get_training)
-            .service(trainings::handlers::update_training)
-            .service(trainings::handlers::delete_training)
-            .service(sessions::handlers::list_sessions)
-            .service(sessions::handlers::create_session)
-            .service(sessions::handlers::get_session)
-            .service(sessions::handlers::update_session)
-            .service(sessions::handlers::delete_session)
-            .service(sessions::handlers::cancel_session)
-            .service(sessions::handlers::complete_session)
-            .service(enrolments::handlers::list_enrolments)
-            .service(enrolments::handlers::create_enrolment)
-            .service(enrolments::handlers::get_enrolment)
-            .service(enrolments::handlers::get_enrolment_history)
-            .service(enrolments::handlers::approve_enrolment)
-            .service(enrolments::handlers::refuse_enrolment)
-            .service(enrolments::handlers::cancel_enrolment)
-            .service(enrolments::handlers::record_enrolment_attendance),
-    );
+    config
+        .service(health::live)
+        .service(health::ready)
+        .service(auth::handlers::jwks)
+        .service(
+            scope("/api/v1")
+                .service(auth::handlers::issue_token)
+                .service(programmes::handlers::list_programmes)
+                .service(programmes::handlers::create_programme)
+                .service(programmes::handlers::get_programme)
+                .service(programmes::handlers::update_programme)
+                .service(programmes::handlers::delete_programme)
+                .service(collectivites::handlers::list_collectivites)
+                .service(collectivites::handlers::create_collectivite)
+                .service(collectivites::handlers::get_collectivite)
+                .service(collectivites::handlers::update_collectivite)
+                .service(collectivites::handlers::delete_collectivite)
+                .service(chefs_de_projet::handlers::list_chefs_de_projet)
+                .service(chefs_de_projet::handlers::create_chef_de_projet)
+                .service(chefs_de_projet::handlers::get_chef_de_projet)
+                .service(chefs_de_projet::handlers::update_chef_de_projet)
+                .service(chefs_de_projet::handlers::delete_chef_de_projet)
+                .service(chefs_de_projet::handlers::erase_chef_de_projet)
+                .service(trainings::handlers::list_trainings)
+                .service(trainings::handlers::create_training)
+                .service(trainings::handlers::get_training)
+                .service(trainings::handlers::update_training)
+                .service(trainings::handlers::delete_training)
+                .service(sessions::handlers::list_sessions)
+                .service(sessions::handlers::create_session)
+                .service(sessions::handlers::get_session)
+                .service(sessions::handlers::update_session)
+                .service(sessions::handlers::delete_session)
+                .service(sessions::handlers::cancel_session)
+                .service(sessions::handlers::complete_session)
+                .service(enrolments::handlers::list_enrolments)
+                .service(enrolments::handlers::create_enrolment)
+                .service(enrolments::handlers::get_enrolment)
+                .service(enrolments::handlers::get_enrolment_history)
+                .service(enrolments::handlers::approve_enrolment)
+                .service(enrolments::handlers::refuse_enrolment)
+                .service(enrolments::handlers::cancel_enrolment)
+                .service(enrolments::handlers::record_enrolment_attendance),
+        );
 }

@@ -1,6 +1,6 @@
 //! Builds and runs the HTTP server.
 
-use std::{net::TcpListener, time::Duration};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::Server,
@@ -12,6 +12,12 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    auth::{
+        caller::AuthState,
+        keys::{self, KeyRing},
+        rate_limit::RateLimiter,
+        tokens::TokenSettings,
+    },
     config::Config,
     db::{self, migrations, DbPool},
     http::{fallback, json::BodyLimit, request_id},
@@ -32,8 +38,14 @@ fn docs_config() -> utoipa_swagger_ui::Config<'static> {
 
 /// Starts serving on `listener`. The returned server runs until SIGTERM/SIGINT (or its handle
 /// stops it), then lets in-flight requests finish within the shutdown timeout.
-pub fn start(config: &Config, pool: DbPool, listener: TcpListener) -> std::io::Result<Server> {
+pub async fn start(
+    config: &Config,
+    pool: DbPool,
+    listener: TcpListener,
+) -> Result<Server, Box<dyn std::error::Error>> {
     db::error::set_retry_after(config.retry_after);
+    let auth = web::Data::new(auth_state(config, &pool).await?);
+    pool.warm_up().await;
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_openapi(&document));
     let pool = web::Data::new(pool);
@@ -51,6 +63,7 @@ pub fn start(config: &Config, pool: DbPool, listener: TcpListener) -> std::io::R
             .configure(crate::routes::configure)
             .split_for_parts();
         app.app_data(pool.clone())
+            .app_data(auth.clone())
             .app_data(body_limit)
             .app_data(known_paths.clone())
             .route(
@@ -74,6 +87,45 @@ pub fn start(config: &Config, pool: DbPool, listener: TcpListener) -> std::io::R
     .run();
     Ok(server)
 }
+
+/// Loads the signing keys (creating the first one if needed) and keeps them fresh, so a rotation
+/// made by another instance is picked up.
+async fn auth_state(
+    config: &Config,
+    pool: &DbPool,
+) -> Result<AuthState, Box<dyn std::error::Error>> {
+    let keys = Arc::new(KeyRing::empty());
+    let mut conn = pool.get().await?;
+    keys::ensure_signing_key(&mut conn).await?;
+    keys.reload(&mut conn).await?;
+    drop(conn);
+    let refreshed = keys.clone();
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_REFRESH);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Ok(mut conn) = pool.get().await {
+                if let Err(error) = refreshed.reload(&mut conn).await {
+                    log::warn!("cannot reload the signing keys: {error}");
+                }
+            }
+        }
+    });
+    Ok(AuthState {
+        keys,
+        settings: TokenSettings {
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl: config.token_ttl,
+        },
+        limiter: RateLimiter::new(config.rate_limit_per_minute),
+    })
+}
+
+/// How often each instance rereads the signing keys.
+const KEY_REFRESH: Duration = Duration::from_secs(60);
 
 /// Connects to the database and applies pending migrations, retrying while it is unreachable
 /// for up to `wait`.

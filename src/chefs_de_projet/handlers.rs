@@ -3,6 +3,7 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use crate::auth::{Caller, Scope};
 use crate::chefs_de_projet::domain::ChefDraft;
 use crate::chefs_de_projet::store;
 use crate::chefs_de_projet::views::{
@@ -13,8 +14,8 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 
 /// List chefs de projet
@@ -24,21 +25,27 @@ use crate::openapi::responses::{
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "list_chefs_de_projet",
+    security(("oauth2" = ["people:read"])),
     params(ChefFilter),
     responses(
         (status = 200, description = "One page of chefs de projet", body = Page<ChefDeProjet>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/chefs_de_projet")]
 pub async fn list_chefs_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<ChefFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -51,6 +58,7 @@ pub async fn list_chefs_de_projet(
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "get_chef_de_projet",
+    security(("oauth2" = ["people:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The person's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -61,16 +69,21 @@ pub async fn list_chefs_de_projet(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The person's version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/chefs_de_projet/{id}")]
 pub async fn get_chef_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleRead)?;
     let mut conn = pool.get().await?;
     let chef = store::find(&mut conn, key.0).await?;
     Ok(read_response(&chef, &if_none_match))
@@ -83,6 +96,7 @@ pub async fn get_chef_de_projet(
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "create_chef_de_projet",
+    security(("oauth2" = ["people:write"])),
     request_body = ChefDeProjetInput,
     responses(
         (status = 201, description = "Created", body = ChefDeProjet,
@@ -94,15 +108,20 @@ pub async fn get_chef_de_projet(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/chefs_de_projet")]
 pub async fn create_chef_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<ChefDeProjetInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleWrite)?;
     let draft = ChefDraft::try_from(body.0)?;
     let mut conn = pool.get().await?;
     let chef = store::create(&mut conn, &draft).await?;
@@ -118,6 +137,7 @@ pub async fn create_chef_de_projet(
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "update_chef_de_projet",
+    security(("oauth2" = ["people:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The person's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -133,17 +153,22 @@ pub async fn create_chef_de_projet(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[patch("/chefs_de_projet/{id}")]
 pub async fn update_chef_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleWrite)?;
     let mut conn = pool.get().await?;
     let chef = store::update(&mut conn, key.0, &if_match, body.0).await?;
     Ok(updated_response(&chef))
@@ -157,6 +182,7 @@ pub async fn update_chef_de_projet(
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "delete_chef_de_projet",
+    security(("oauth2" = ["people:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The person's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
@@ -165,16 +191,21 @@ pub async fn update_chef_de_projet(
         (status = 204, description = "Deleted"),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[delete("/chefs_de_projet/{id}")]
 pub async fn delete_chef_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleWrite)?;
     let mut conn = pool.get().await?;
     store::delete(&mut conn, key.0, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -188,20 +219,26 @@ pub async fn delete_chef_de_projet(
 #[utoipa::path(
     tag = "chefs_de_projet",
     operation_id = "erase_chef_de_projet",
+    security(("oauth2" = ["people:write"])),
     params(("id" = uuid::Uuid, Path, description = "The chef de projet's id")),
     responses(
         (status = 200, description = "The anonymised record", body = ChefDeProjet,
             headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/chefs_de_projet/{id}/erasure")]
 pub async fn erase_chef_de_projet(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleWrite)?;
     let mut conn = pool.get().await?;
     let chef = crate::enrolments::erasure::erase_chef(&mut conn, key.0).await?;
     Ok(updated_response(&chef))

@@ -43,11 +43,51 @@ pub enum Command {
         #[arg(long)]
         no_demo: bool,
     },
+    /// Manage API clients.
+    Client {
+        #[command(subcommand)]
+        action: ClientCommand,
+    },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Import reference data.
     Import {
         #[command(subcommand)]
         what: ImportCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a client and print its credentials (the secret is shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, such as programmes:read,trainings:read (admin implies all).
+        #[arg(long)]
+        scopes: String,
+        /// Comma-separated programme codes the client is restricted to (default: all).
+        #[arg(long)]
+        programmes: Option<String>,
+        /// Print `{"client_id": …, "client_secret": …}` only.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a client: its tokens stop working at once.
+    Disable {
+        client_id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Start signing with a new key; the previous one keeps verifying until its tokens expire.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +145,63 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             print_report(&file, &programme, &report);
             Ok(())
         }
+        Command::Client { action } => {
+            let config = Config::from_env()?;
+            prepare_database(&config).await?;
+            let mut conn = connect(&config).await?;
+            match action {
+                ClientCommand::Create {
+                    name,
+                    scopes,
+                    programmes,
+                    json,
+                } => {
+                    let scopes = crate::auth::scopes::parse_list(&scopes)
+                        .map_err(|unknown| format!("unknown scopes: {}", unknown.join(", ")))?;
+                    if scopes.is_empty() {
+                        return Err("give at least one scope".into());
+                    }
+                    let codes: Vec<String> = programmes
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    let ids = crate::programmes::store::resolve_codes(&mut conn, &codes, |i| {
+                        format!("--programmes[{i}]")
+                    })
+                    .await
+                    .map_err(|e| e.detail.clone())?;
+                    let credentials =
+                        crate::auth::clients::create(&mut conn, &name, &scopes, &ids).await?;
+                    if json {
+                        println!("{}", serde_json::to_string(&credentials)?);
+                    } else {
+                        println!("client_id:     {}", credentials.client_id);
+                        println!(
+                            "client_secret: {}  (shown once: keep it now)",
+                            credentials.client_secret
+                        );
+                    }
+                }
+                ClientCommand::Disable { client_id, reason } => {
+                    crate::auth::clients::disable(&mut conn, &client_id, reason.as_deref()).await?;
+                    println!("disabled {client_id}");
+                }
+            }
+            Ok(())
+        }
+        Command::Keys {
+            action: KeysCommand::Rotate,
+        } => {
+            let config = Config::from_env()?;
+            prepare_database(&config).await?;
+            let mut conn = connect(&config).await?;
+            // Keep a retired key while tokens it signed may live, with a margin.
+            let kid = crate::auth::keys::rotate(&mut conn, config.token_ttl * 2).await?;
+            println!("new signing key {kid}; instances pick it up within a minute");
+            Ok(())
+        }
         Command::Seed { data_dir, no_demo } => {
             let config = Config::from_env()?;
             prepare_database(&config).await?;
@@ -136,7 +233,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("anct-formations is serving on http://{address}");
             println!("  interactive docs: {base}/docs/");
             println!("  OpenAPI document: {base}/api/v1/openapi.json");
-            server::start(&config, pool, listener)?.await?;
+            server::start(&config, pool, listener).await?.await?;
             log::info!("stopped");
             Ok(())
         }
@@ -163,6 +260,17 @@ fn print_report(file: &Path, programme: &str, report: &ImportReport) {
     for rejection in &report.rejected {
         println!("  line {}: {}", rejection.line, rejection.reason);
     }
+}
+
+async fn connect(
+    config: &Config,
+) -> Result<diesel_async::AsyncPgConnection, Box<dyn std::error::Error>> {
+    Ok(db::pool::connect(
+        config.database_url.clone(),
+        config.connect_timeout,
+        Duration::from_secs(600),
+    )
+    .await?)
 }
 
 async fn prepare_database(config: &Config) -> Result<(), Box<dyn std::error::Error>> {

@@ -3,6 +3,7 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use crate::auth::{Caller, Scope};
 use crate::collectivites::domain::CollectiviteDraft;
 use crate::collectivites::store;
 use crate::collectivites::views::{
@@ -13,8 +14,8 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 
 /// List territories
@@ -24,21 +25,27 @@ use crate::openapi::responses::{
 #[utoipa::path(
     tag = "collectivites",
     operation_id = "list_collectivites",
+    security(("oauth2" = ["collectivites:read"])),
     params(CollectiviteFilter),
     responses(
         (status = 200, description = "One page of territories", body = Page<Collectivite>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/collectivites")]
 pub async fn list_collectivites(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<CollectiviteFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -51,6 +58,7 @@ pub async fn list_collectivites(
 #[utoipa::path(
     tag = "collectivites",
     operation_id = "get_collectivite",
+    security(("oauth2" = ["collectivites:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The territory's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -61,16 +69,21 @@ pub async fn list_collectivites(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The territory's version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/collectivites/{id}")]
 pub async fn get_collectivite(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesRead)?;
     let mut conn = pool.get().await?;
     let collectivite = store::find(&mut conn, key.0).await?;
     Ok(read_response(&collectivite, &if_none_match))
@@ -83,6 +96,7 @@ pub async fn get_collectivite(
 #[utoipa::path(
     tag = "collectivites",
     operation_id = "create_collectivite",
+    security(("oauth2" = ["collectivites:write"])),
     request_body = CollectiviteInput,
     responses(
         (status = 201, description = "Created", body = Collectivite,
@@ -94,15 +108,20 @@ pub async fn get_collectivite(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/collectivites")]
 pub async fn create_collectivite(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<CollectiviteInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesWrite)?;
     let draft = CollectiviteDraft::try_from(body.0)?;
     let mut conn = pool.get().await?;
     let collectivite = store::create(&mut conn, &draft).await?;
@@ -118,6 +137,7 @@ pub async fn create_collectivite(
 #[utoipa::path(
     tag = "collectivites",
     operation_id = "update_collectivite",
+    security(("oauth2" = ["collectivites:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The territory's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -133,17 +153,22 @@ pub async fn create_collectivite(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[patch("/collectivites/{id}")]
 pub async fn update_collectivite(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesWrite)?;
     let mut conn = pool.get().await?;
     let collectivite = store::update(&mut conn, key.0, &if_match, body.0).await?;
     Ok(updated_response(&collectivite))
@@ -156,6 +181,7 @@ pub async fn update_collectivite(
 #[utoipa::path(
     tag = "collectivites",
     operation_id = "delete_collectivite",
+    security(("oauth2" = ["collectivites:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The territory's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
@@ -165,16 +191,21 @@ pub async fn update_collectivite(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[delete("/collectivites/{id}")]
 pub async fn delete_collectivite(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesWrite)?;
     let mut conn = pool.get().await?;
     store::delete(&mut conn, key.0, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())

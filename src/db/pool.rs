@@ -58,6 +58,16 @@ impl DbPool {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
+    /// Opens every connection of the pool now (best effort), so the first burst of requests does
+    /// not wait for connection set-up while the workers are busy.
+    pub async fn warm_up(&self) {
+        let size = self.inner.status().max_size;
+        let attempts = (0..size).map(|_| self.inner.get());
+        let connections = futures_util::future::join_all(attempts).await;
+        let opened = connections.iter().filter(|c| c.is_ok()).count();
+        log::debug!("pool warmed up: {opened}/{size} connections");
+    }
+
     /// Connections in use and the pool's size, for health and metrics.
     pub fn usage(&self) -> (usize, usize) {
         let status = self.inner.status();

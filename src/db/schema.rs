@@ -170,3 +170,29 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrolments,
     enrolment_transitions,
 );
+
+diesel::table! {
+    api_clients (id) {
+        id -> Uuid,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Array<Text>,
+        programme_ids -> Array<Uuid>,
+        disabled_at -> Nullable<Timestamptz>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key -> Bytea,
+        public_key -> Bytea,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}

@@ -4,8 +4,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use crate::auth::{Caller, Scope};
 use crate::db::DbPool;
-use crate::enrolments::lifecycle::{self, Actor, Change};
+use crate::enrolments::lifecycle::{self, Change};
 use crate::enrolments::store;
 use crate::enrolments::views::{
     AttendanceInput, Enrolment, EnrolmentFilter, EnrolmentInput, History, TransitionInput,
@@ -14,8 +15,8 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 use crate::values::text;
 
@@ -25,21 +26,27 @@ use crate::values::text;
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "list_enrolments",
+    security(("oauth2" = ["enrolments:read"])),
     params(EnrolmentFilter),
     responses(
         (status = 200, description = "One page of enrolments", body = Page<Enrolment>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/enrolments")]
 pub async fn list_enrolments(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<EnrolmentFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -52,6 +59,7 @@ pub async fn list_enrolments(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "get_enrolment",
+    security(("oauth2" = ["enrolments:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -61,16 +69,21 @@ pub async fn list_enrolments(
             headers(("ETag" = String, description = "The enrolment's version, quoted"))),
         (status = 304, description = "The client's copy is current"),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/enrolments/{id}")]
 pub async fn get_enrolment(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsRead)?;
     let mut conn = pool.get().await?;
     let enrolment = store::find(&mut conn, key.0).await?;
     Ok(read_response(&enrolment, &if_none_match))
@@ -82,19 +95,25 @@ pub async fn get_enrolment(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "get_enrolment_history",
+    security(("oauth2" = ["enrolments:read"])),
     params(("id" = uuid::Uuid, Path, description = "The enrolment's id")),
     responses(
         (status = 200, description = "The transitions", body = History),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/enrolments/{id}/history")]
 pub async fn get_enrolment_history(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsRead)?;
     let mut conn = pool.get().await?;
     let data = store::history(&mut conn, key.0).await?;
     Ok(HttpResponse::Ok().json(History { data }))
@@ -110,6 +129,7 @@ pub async fn get_enrolment_history(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "create_enrolment",
+    security(("oauth2" = ["enrolments:write"])),
     request_body = EnrolmentInput,
     responses(
         (status = 201, description = "Enrolled", body = Enrolment,
@@ -121,18 +141,23 @@ pub async fn get_enrolment_history(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/enrolments")]
 pub async fn create_enrolment(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<EnrolmentInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
     let input = body.0;
     let mut conn = pool.get().await?;
-    let actor = Actor::api();
+    let actor = caller.actor();
     let id = conn
         .transaction::<_, ApiError, _>(async |conn| {
             lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
@@ -158,12 +183,13 @@ fn optional_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
 /// Runs one transition under `If-Match` and answers with the enrolment as it is after it.
 async fn transition(
     pool: &DbPool,
+    caller: &Caller,
     id: Uuid,
     if_match: &IfMatch,
     change: Change,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = pool.get().await?;
-    let actor = Actor::api();
+    let actor = caller.actor();
     conn.transaction::<_, ApiError, _>(async |conn| {
         lifecycle::apply(conn, id, change, &actor, if_match).await
     })
@@ -179,6 +205,7 @@ async fn transition(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "approve_enrolment",
+    security(("oauth2" = ["enrolments:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -193,19 +220,24 @@ async fn transition(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/enrolments/{id}/approve")]
 pub async fn approve_enrolment(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
     let reason = optional_reason(body.0.reason.as_deref())?;
-    transition(&pool, key.0, &if_match, Change::Approve(reason)).await
+    transition(&pool, &caller, key.0, &if_match, Change::Approve(reason)).await
 }
 
 /// Refuse an enrolment
@@ -214,6 +246,7 @@ pub async fn approve_enrolment(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "refuse_enrolment",
+    security(("oauth2" = ["enrolments:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -228,19 +261,24 @@ pub async fn approve_enrolment(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/enrolments/{id}/refuse")]
 pub async fn refuse_enrolment(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
     let reason = required_reason(&body.0)?;
-    transition(&pool, key.0, &if_match, Change::Refuse(reason)).await
+    transition(&pool, &caller, key.0, &if_match, Change::Refuse(reason)).await
 }
 
 /// Cancel an enrolment
@@ -250,6 +288,7 @@ pub async fn refuse_enrolment(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "cancel_enrolment",
+    security(("oauth2" = ["enrolments:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -264,19 +303,24 @@ pub async fn refuse_enrolment(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/enrolments/{id}/cancel")]
 pub async fn cancel_enrolment(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
     let reason = required_reason(&body.0)?;
-    transition(&pool, key.0, &if_match, Change::Cancel(reason)).await
+    transition(&pool, &caller, key.0, &if_match, Change::Cancel(reason)).await
 }
 
 /// Record attendance
@@ -286,6 +330,7 @@ pub async fn cancel_enrolment(
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "record_enrolment_attendance",
+    security(("oauth2" = ["enrolments:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The enrolment's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -300,21 +345,27 @@ pub async fn cancel_enrolment(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/enrolments/{id}/attendance")]
 pub async fn record_enrolment_attendance(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<AttendanceInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
     let AttendanceInput { attended, reason } = body.0;
     let reason = optional_reason(reason.as_deref())?;
     transition(
         &pool,
+        &caller,
         key.0,
         &if_match,
         Change::Attendance { attended, reason },

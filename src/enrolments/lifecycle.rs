@@ -32,11 +32,6 @@ impl Actor {
     pub fn system() -> Self {
         Actor("system".into())
     }
-
-    /// A transition asked for through the API. Until clients authenticate, they are all "api".
-    pub fn api() -> Self {
-        Actor("api".into())
-    }
 }
 
 fn rule(code: &'static str, detail: impl Into<String>) -> ApiError {

@@ -45,6 +45,11 @@ fn accept_incoming(value: Option<&HeaderValue>) -> Option<String> {
     valid.then(|| text.to_string())
 }
 
+/// Marks an error response whose body follows another standard (OAuth 2.0 token errors,
+/// RFC 6749 §5.2) and must not be rewritten as a problem.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepErrorBody;
+
 /// The request-id and error-format middleware.
 pub async fn middleware(
     req: ServiceRequest,
@@ -92,7 +97,7 @@ fn ensure_problem_body(response: HttpResponse) -> HttpResponse {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+    if is_problem || response.extensions().contains::<KeepErrorBody>() {
         return response;
     }
     let headers = response.headers().clone();

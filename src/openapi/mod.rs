@@ -6,7 +6,31 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+use utoipa::Modify;
+
+use crate::auth::Scope;
 use crate::error::{FieldError, Problem};
+
+/// Declares the OAuth 2.0 client-credentials scheme and its scopes.
+struct SecurityDoc;
+
+impl Modify for SecurityDoc {
+    fn modify(&self, openapi: &mut Document) {
+        let scopes = Scopes::from_iter(
+            Scope::ALL.map(|s| (s.as_str().to_string(), s.description().to_string())),
+        );
+        let flow = Flow::ClientCredentials(ClientCredentials::new("/api/v1/oauth/token", scopes));
+        let mut scheme = OAuth2::new([flow]);
+        scheme.description = Some(
+            "OAuth 2.0 client credentials (RFC 6749 §4.4). The token is an EdDSA-signed JWT; send it as `Authorization: Bearer <token>`.".into(),
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("oauth2", SecurityScheme::OAuth2(scheme));
+    }
+}
 
 const DESCRIPTION: &str = include_str!("description.md");
 
@@ -17,7 +41,9 @@ const DESCRIPTION: &str = include_str!("description.md");
         description = DESCRIPTION,
         license(name = "MIT", identifier = "MIT"),
     ),
+    modifiers(&SecurityDoc),
     tags(
+        (name = "authentication", description = "OAuth 2.0 client credentials and the public keys of tokens"),
         (name = "programmes", description = "ANCT programmes for local authorities (Petites villes de demain, Action cœur de ville …)"),
         (name = "collectivites", description = "Territories (communes, intercommunalities …) and the programmes they take part in"),
         (name = "chefs_de_projet", description = "The chefs de projet who run a programme locally (personal data)"),
@@ -38,6 +64,9 @@ const DESCRIPTION: &str = include_str!("description.md");
             responses::UnprocessableEntity,
             responses::InternalError,
             responses::ServiceUnavailable,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::TooManyRequests,
         )
     )
 )]

@@ -132,3 +132,41 @@ pub struct InternalError(Problem);
         "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
 )]
 pub struct ServiceUnavailable(Problem);
+
+/// No access token, or one that is not valid (expired, wrong signature, disabled client …).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"anct-formations\"`, with `error=\"invalid_token\"` for a bad token")),
+    example = json!({
+        "type": "urn:anct-formations:problem:missing_token", "title": "Authentication is required",
+        "status": 401, "detail": "This operation needs an access token: `Authorization: Bearer <token>` (see POST /api/v1/oauth/token)",
+        "instance": "/api/v1/programmes", "code": "missing_token",
+        "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
+)]
+pub struct Unauthorized(Problem);
+
+/// The token lacks the scope this operation needs.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:anct-formations:problem:insufficient_scope", "title": "This operation is not allowed for you",
+        "status": 403, "detail": "This operation needs the scope `programmes:write`",
+        "instance": "/api/v1/programmes", "code": "insufficient_scope",
+        "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
+)]
+pub struct Forbidden(Problem);
+
+/// The client sent too many requests; retry after the `Retry-After` delay.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
+    example = json!({
+        "type": "urn:anct-formations:problem:rate_limited", "title": "Too many requests",
+        "status": 429, "detail": "Too many requests from this client; retry after the Retry-After delay",
+        "instance": "/api/v1/programmes", "code": "rate_limited",
+        "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
+)]
+pub struct TooManyRequests(Problem);

@@ -3,13 +3,14 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use crate::auth::{Caller, Scope};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 use crate::programmes::domain::ProgrammeDraft;
 use crate::programmes::store;
@@ -22,21 +23,27 @@ use crate::programmes::views::{Programme, ProgrammeFilter, ProgrammeInput, Progr
 #[utoipa::path(
     tag = "programmes",
     operation_id = "list_programmes",
+    security(("oauth2" = ["programmes:read"])),
     params(ProgrammeFilter),
     responses(
         (status = 200, description = "One page of programmes", body = Page<Programme>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/programmes")]
 pub async fn list_programmes(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<ProgrammeFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -49,6 +56,7 @@ pub async fn list_programmes(
 #[utoipa::path(
     tag = "programmes",
     operation_id = "get_programme",
+    security(("oauth2" = ["programmes:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The programme's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -59,16 +67,21 @@ pub async fn list_programmes(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The programme's version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/programmes/{id}")]
 pub async fn get_programme(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesRead)?;
     let mut conn = pool.get().await?;
     let programme = store::find(&mut conn, key.0).await?;
     Ok(read_response(&programme, &if_none_match))
@@ -80,6 +93,7 @@ pub async fn get_programme(
 #[utoipa::path(
     tag = "programmes",
     operation_id = "create_programme",
+    security(("oauth2" = ["programmes:write"])),
     request_body = ProgrammeInput,
     responses(
         (status = 201, description = "Created", body = Programme,
@@ -91,15 +105,20 @@ pub async fn get_programme(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/programmes")]
 pub async fn create_programme(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesWrite)?;
     let draft = ProgrammeDraft::try_from(body.0)?;
     let mut conn = pool.get().await?;
     let programme = store::create(&mut conn, &draft).await?;
@@ -115,6 +134,7 @@ pub async fn create_programme(
 #[utoipa::path(
     tag = "programmes",
     operation_id = "update_programme",
+    security(("oauth2" = ["programmes:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The programme's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -129,17 +149,22 @@ pub async fn create_programme(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[patch("/programmes/{id}")]
 pub async fn update_programme(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesWrite)?;
     let mut conn = pool.get().await?;
     let programme = store::update(&mut conn, key.0, &if_match, body.0).await?;
     Ok(updated_response(&programme))
@@ -152,6 +177,7 @@ pub async fn update_programme(
 #[utoipa::path(
     tag = "programmes",
     operation_id = "delete_programme",
+    security(("oauth2" = ["programmes:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The programme's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
@@ -160,16 +186,21 @@ pub async fn update_programme(
         (status = 204, description = "Deleted"),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[delete("/programmes/{id}")]
 pub async fn delete_programme(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesWrite)?;
     let mut conn = pool.get().await?;
     store::delete(&mut conn, key.0, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,14 +3,14 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use crate::auth::{Caller, Scope};
 use crate::db::DbPool;
-use crate::enrolments::lifecycle::Actor;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 use crate::sessions::domain::SessionDraft;
 use crate::sessions::store;
@@ -23,21 +23,27 @@ use crate::sessions::views::{CancelSession, Session, SessionFilter, SessionInput
 #[utoipa::path(
     tag = "sessions",
     operation_id = "list_sessions",
+    security(("oauth2" = ["trainings:read"])),
     params(SessionFilter),
     responses(
         (status = 200, description = "One page of sessions", body = Page<Session>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/sessions")]
 pub async fn list_sessions(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<SessionFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -50,6 +56,7 @@ pub async fn list_sessions(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "get_session",
+    security(("oauth2" = ["trainings:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The session's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -60,16 +67,21 @@ pub async fn list_sessions(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The session's version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/sessions/{id}")]
 pub async fn get_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsRead)?;
     let mut conn = pool.get().await?;
     let session = store::find(&mut conn, key.0).await?;
     Ok(read_response(&session, &if_none_match))
@@ -82,6 +94,7 @@ pub async fn get_session(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "create_session",
+    security(("oauth2" = ["trainings:write"])),
     request_body = SessionInput,
     responses(
         (status = 201, description = "Created", body = Session,
@@ -92,15 +105,20 @@ pub async fn get_session(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/sessions")]
 pub async fn create_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let draft = SessionDraft::try_from(body.0)?;
     let mut conn = pool.get().await?;
     let session = store::create(&mut conn, &draft).await?;
@@ -119,6 +137,7 @@ pub async fn create_session(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "update_session",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The session's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -134,19 +153,24 @@ pub async fn create_session(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[patch("/sessions/{id}")]
 pub async fn update_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
-    let session = store::update(&mut conn, key.0, &if_match, body.0, &Actor::api()).await?;
+    let session = store::update(&mut conn, key.0, &if_match, body.0, &caller.actor()).await?;
     Ok(updated_response(&session))
 }
 
@@ -157,6 +181,7 @@ pub async fn update_session(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "delete_session",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The session's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
@@ -166,16 +191,21 @@ pub async fn update_session(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[delete("/sessions/{id}")]
 pub async fn delete_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
     store::delete(&mut conn, key.0, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -188,6 +218,7 @@ pub async fn delete_session(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "cancel_session",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The session's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the cancellation is based on"),
@@ -203,19 +234,25 @@ pub async fn delete_session(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/sessions/{id}/cancel")]
 pub async fn cancel_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<CancelSession>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
-    let session = store::cancel(&mut conn, key.0, &if_match, body.0.reason, &Actor::api()).await?;
+    let session =
+        store::cancel(&mut conn, key.0, &if_match, body.0.reason, &caller.actor()).await?;
     Ok(updated_response(&session))
 }
 
@@ -225,6 +262,7 @@ pub async fn cancel_session(
 #[utoipa::path(
     tag = "sessions",
     operation_id = "complete_session",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The session's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -236,16 +274,21 @@ pub async fn cancel_session(
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/sessions/{id}/complete")]
 pub async fn complete_session(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
     let session = store::complete(&mut conn, key.0, &if_match).await?;
     Ok(updated_response(&session))

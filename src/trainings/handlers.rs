@@ -3,13 +3,14 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use crate::auth::{Caller, Scope};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 use crate::trainings::domain::TrainingDraft;
 use crate::trainings::store;
@@ -22,21 +23,27 @@ use crate::trainings::views::{Training, TrainingFilter, TrainingInput, TrainingP
 #[utoipa::path(
     tag = "trainings",
     operation_id = "list_trainings",
+    security(("oauth2" = ["trainings:read"])),
     params(TrainingFilter),
     responses(
         (status = 200, description = "One page of trainings", body = Page<Training>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/trainings")]
 pub async fn list_trainings(
+    caller: Caller,
     pool: web::Data<DbPool>,
     query: QueryParams<TrainingFilter>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
     let rows = store::list(&mut conn, &filter).await?;
@@ -49,6 +56,7 @@ pub async fn list_trainings(
 #[utoipa::path(
     tag = "trainings",
     operation_id = "get_training",
+    security(("oauth2" = ["trainings:read"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The training's id"),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: 304 if it is still current"),
@@ -59,16 +67,21 @@ pub async fn list_trainings(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The training's version, quoted"))),
         (status = 404, response = NotFound),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[get("/trainings/{id}")]
 pub async fn get_training(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsRead)?;
     let mut conn = pool.get().await?;
     let training = store::find(&mut conn, key.0).await?;
     Ok(read_response(&training, &if_none_match))
@@ -82,6 +95,7 @@ pub async fn get_training(
 #[utoipa::path(
     tag = "trainings",
     operation_id = "create_training",
+    security(("oauth2" = ["trainings:write"])),
     request_body = TrainingInput,
     responses(
         (status = 201, description = "Created", body = Training,
@@ -93,15 +107,20 @@ pub async fn get_training(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/trainings")]
 pub async fn create_training(
+    caller: Caller,
     pool: web::Data<DbPool>,
     body: JsonBody<TrainingInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let draft = TrainingDraft::try_from(body.0)?;
     let mut conn = pool.get().await?;
     let training = store::create(&mut conn, &draft).await?;
@@ -117,6 +136,7 @@ pub async fn create_training(
 #[utoipa::path(
     tag = "trainings",
     operation_id = "update_training",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The training's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
@@ -131,17 +151,22 @@ pub async fn create_training(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = UnprocessableEntity),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[patch("/trainings/{id}")]
 pub async fn update_training(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
     let training = store::update(&mut conn, key.0, &if_match, body.0).await?;
     Ok(updated_response(&training))
@@ -154,6 +179,7 @@ pub async fn update_training(
 #[utoipa::path(
     tag = "trainings",
     operation_id = "delete_training",
+    security(("oauth2" = ["trainings:write"])),
     params(
         ("id" = uuid::Uuid, Path, description = "The training's id"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
@@ -163,16 +189,21 @@ pub async fn update_training(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
         (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 #[delete("/trainings/{id}")]
 pub async fn delete_training(
+    caller: Caller,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
     store::delete(&mut conn, key.0, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())

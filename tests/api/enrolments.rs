@@ -200,13 +200,13 @@ async fn the_approval_path_with_history() {
             (
                 Value::Null,
                 json!("pending_approval"),
-                json!("api"),
+                json!(app.client_id),
                 Value::Null
             ),
             (
                 json!("pending_approval"),
                 json!("waitlisted"),
-                json!("api"),
+                json!(app.client_id),
                 json!("Validé")
             ),
             (

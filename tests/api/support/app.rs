@@ -4,6 +4,7 @@
 use std::{net::TcpListener, sync::mpsc, thread, time::Duration};
 
 use actix_web::dev::ServerHandle;
+use anct_formations::auth::{clients, clients::NewCredentials, Scope};
 use anct_formations::{config::Config, db::DbPool, server};
 use reqwest::{header::HeaderMap, Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
@@ -17,6 +18,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     handle: ServerHandle,
     thread: Option<thread::JoinHandle<()>>,
+    /// An administrator's token, sent by `request` and the helpers built on it.
+    pub token: String,
+    /// That administrator's client id (the actor of the transitions it makes).
+    pub client_id: String,
 }
 
 /// Settings a test may change before the app starts.
@@ -47,6 +52,10 @@ impl TestApp {
 
     /// Starts the service on an existing database.
     pub async fn start(options: Options, database_url: String) -> Self {
+        // Silent unless RUST_LOG asks for the server's logs.
+        if std::env::var_os("RUST_LOG").is_some() {
+            anct_formations::logging::init();
+        }
         let connect_url = options
             .database_url
             .clone()
@@ -58,7 +67,7 @@ impl TestApp {
             "DATABASE_POOL_SIZE" => Some("4".into()),
             // Long enough for hundreds of concurrent requests to queue for the 4 connections.
             "DATABASE_CHECKOUT_TIMEOUT_MS" => Some("15000".into()),
-            "DATABASE_CONNECT_TIMEOUT_MS" => Some("1000".into()),
+            "DATABASE_CONNECT_TIMEOUT_MS" => Some("5000".into()),
             "RETRY_AFTER_S" => Some("2".into()),
             "SHUTDOWN_TIMEOUT_S" => Some("1".into()),
             "MAX_BODY_BYTES" => Some(options.max_body_bytes.to_string()),
@@ -76,13 +85,15 @@ impl TestApp {
                 .expect("runtime");
             runtime.block_on(async move {
                 let pool = DbPool::new(&config).expect("pool");
-                let server = server::start(&config, pool, listener).expect("server starts");
+                let server = server::start(&config, pool, listener)
+                    .await
+                    .expect("server starts");
                 sender.send(server.handle()).expect("handle sent");
                 let _ = server.await;
             });
         });
         let handle = receiver.recv().expect("server started");
-        Self {
+        let mut app = Self {
             base,
             database_url,
             client: reqwest::Client::builder()
@@ -92,15 +103,72 @@ impl TestApp {
                 .unwrap(),
             handle,
             thread: Some(thread),
-        }
+            token: String::new(),
+            client_id: String::new(),
+        };
+        let admin = app.client(&[Scope::Admin], &[]).await;
+        app.token = app.token_of(&admin).await;
+        app.client_id = admin.client_id;
+        app
+    }
+
+    /// A new client with `scopes`, restricted to `programmes` (codes) when not empty; returns
+    /// its credentials.
+    pub async fn client(&self, scopes: &[Scope], programmes: &[&str]) -> NewCredentials {
+        let mut conn = self.db().await;
+        let codes: Vec<String> = programmes.iter().map(|c| c.to_string()).collect();
+        let ids =
+            anct_formations::programmes::store::resolve_codes(&mut conn, &codes, |i| i.to_string())
+                .await
+                .expect("known programmes");
+        clients::create(&mut conn, "test client", scopes, &ids)
+            .await
+            .expect("client created")
+    }
+
+    /// A token for a new client with `scopes` (and `programmes`).
+    pub async fn token_for(&self, scopes: &[Scope], programmes: &[&str]) -> String {
+        let credentials = self.client(scopes, programmes).await;
+        self.token_of(&credentials).await
+    }
+
+    /// A token for existing credentials, through the token endpoint.
+    pub async fn token_of(&self, credentials: &NewCredentials) -> String {
+        let reply = self
+            .client
+            .post(self.url("/api/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &credentials.client_id),
+                ("client_secret", &credentials.client_secret),
+            ])
+            .send()
+            .await
+            .expect("token request sent");
+        let reply = Reply::from(reply).await;
+        reply.assert_json(200)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A request with no token.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request with `token`.
+    pub fn with_token(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.anonymous(method, path).bearer_auth(token)
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
+    /// A request as an administrator.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path))
+        self.with_token(method, path, &self.token)
     }
 
     pub async fn get(&self, path: &str) -> Reply {

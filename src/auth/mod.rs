@@ -1,0 +1,21 @@
+//! Who may call the API: OAuth 2.0 client credentials, EdDSA-signed JWTs, scopes and
+//! programme-restricted clients.
+//!
+//! - `scopes`: the permissions
+//! - `clients`: API clients and their Argon2id-hashed secrets
+//! - `keys`: the signing keys (database-held, rotated without downtime) and the JWK Set
+//! - `tokens`: issuing and verifying access tokens
+//! - `caller`: the `Caller` extractor every protected handler takes first
+//! - `rate_limit`: per-client request budget
+//! - `handlers`: the token endpoint and the JWK Set
+
+pub mod caller;
+pub mod clients;
+pub mod handlers;
+pub mod keys;
+pub mod rate_limit;
+pub mod scopes;
+pub mod tokens;
+
+pub use caller::Caller;
+pub use scopes::Scope;
