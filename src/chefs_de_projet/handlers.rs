@@ -122,7 +122,8 @@ pub async fn create_chef_de_projet(
     body: JsonBody<ChefDeProjetInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
-    let draft = ChefDraft::try_from(body.0)?;
+    let body = body.into_inner()?;
+    let draft = ChefDraft::try_from(body)?;
     let mut conn = pool.get().await?;
     let chef = store::create(&mut conn, &draft).await?;
     let location = format!("/api/v1/chefs_de_projet/{}", chef.id);
@@ -169,8 +170,9 @@ pub async fn update_chef_de_projet(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let chef = store::update(&mut conn, key.0, &if_match, body.0).await?;
+    let chef = store::update(&mut conn, key.0, &if_match, body).await?;
     Ok(updated_response(&chef))
 }
 

@@ -122,7 +122,8 @@ pub async fn create_collectivite(
     body: JsonBody<CollectiviteInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CollectivitesWrite)?;
-    let draft = CollectiviteDraft::try_from(body.0)?;
+    let body = body.into_inner()?;
+    let draft = CollectiviteDraft::try_from(body)?;
     let mut conn = pool.get().await?;
     let collectivite = store::create(&mut conn, &draft).await?;
     let location = format!("/api/v1/collectivites/{}", collectivite.id);
@@ -169,8 +170,9 @@ pub async fn update_collectivite(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CollectivitesWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let collectivite = store::update(&mut conn, key.0, &if_match, body.0).await?;
+    let collectivite = store::update(&mut conn, key.0, &if_match, body).await?;
     Ok(updated_response(&collectivite))
 }
 

@@ -155,7 +155,8 @@ pub async fn create_enrolment(
     body: JsonBody<EnrolmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let input = body.0;
+    let body = body.into_inner()?;
+    let input = body;
     let mut conn = pool.get().await?;
     let actor = caller.actor();
     let id = conn
@@ -236,7 +237,8 @@ pub async fn approve_enrolment(
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let reason = optional_reason(body.0.reason.as_deref())?;
+    let body = body.into_inner()?;
+    let reason = optional_reason(body.reason.as_deref())?;
     transition(&pool, &caller, key.0, &if_match, Change::Approve(reason)).await
 }
 
@@ -277,7 +279,8 @@ pub async fn refuse_enrolment(
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let reason = required_reason(&body.0)?;
+    let body = body.into_inner()?;
+    let reason = required_reason(&body)?;
     transition(&pool, &caller, key.0, &if_match, Change::Refuse(reason)).await
 }
 
@@ -319,7 +322,8 @@ pub async fn cancel_enrolment(
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let reason = required_reason(&body.0)?;
+    let body = body.into_inner()?;
+    let reason = required_reason(&body)?;
     transition(&pool, &caller, key.0, &if_match, Change::Cancel(reason)).await
 }
 
@@ -361,7 +365,8 @@ pub async fn record_enrolment_attendance(
     body: JsonBody<AttendanceInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let AttendanceInput { attended, reason } = body.0;
+    let body = body.into_inner()?;
+    let AttendanceInput { attended, reason } = body;
     let reason = optional_reason(reason.as_deref())?;
     transition(
         &pool,

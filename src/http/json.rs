@@ -5,7 +5,7 @@
 //! - a missing field, a wrong type or an invalid value → 422 `validation_failed` naming the field
 //! - a body over the configured limit → 413; a media type other than JSON → 415
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, marker::PhantomData, pin::Pin};
 
 use actix_web::{dev::Payload, http::header, web::BytesMut, FromRequest, HttpRequest};
 use futures_util::StreamExt;
@@ -17,9 +17,21 @@ use crate::error::{ApiError, FieldError};
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON request body, parsed into `T`.
+/// A JSON request body, read but not yet judged: `into_inner` parses it into `T`. Handlers call
+/// it after checking the caller's scope, so a client without the right sees a 403, not a
+/// verdict on its body.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T> {
+    body: Result<Vec<u8>, ApiError>,
+    _type: PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// The body as a `T`, or the problem with it (415, 413, 400, 422).
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        parse(&self.body?)
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
@@ -37,22 +49,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            media_type?;
-            if declared_length.is_some_and(|length| length > limit) {
-                return Err(ApiError::payload_too_large(limit));
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("unreadable_body", "The request body could not be read")
-                        .with_cause(e)
-                })?;
-                if body.len() + chunk.len() > limit {
+            let body = async {
+                media_type?;
+                if declared_length.is_some_and(|length| length > limit) {
                     return Err(ApiError::payload_too_large(limit));
                 }
-                body.extend_from_slice(&chunk);
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::bad_request(
+                            "unreadable_body",
+                            "The request body could not be read",
+                        )
+                        .with_cause(e)
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::payload_too_large(limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(body.to_vec())
             }
-            parse(&body).map(JsonBody)
+            .await;
+            Ok(JsonBody {
+                body,
+                _type: PhantomData,
+            })
         })
     }
 }

@@ -119,7 +119,8 @@ pub async fn create_programme(
     body: JsonBody<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesWrite)?;
-    let draft = ProgrammeDraft::try_from(body.0)?;
+    let body = body.into_inner()?;
+    let draft = ProgrammeDraft::try_from(body)?;
     let mut conn = pool.get().await?;
     let programme = store::create(&mut conn, &draft).await?;
     let location = format!("/api/v1/programmes/{}", programme.id);
@@ -165,8 +166,9 @@ pub async fn update_programme(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let programme = store::update(&mut conn, key.0, &if_match, body.0).await?;
+    let programme = store::update(&mut conn, key.0, &if_match, body).await?;
     Ok(updated_response(&programme))
 }
 

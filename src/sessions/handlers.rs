@@ -119,7 +119,8 @@ pub async fn create_session(
     body: JsonBody<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let draft = SessionDraft::try_from(body.0)?;
+    let body = body.into_inner()?;
+    let draft = SessionDraft::try_from(body)?;
     let mut conn = pool.get().await?;
     let session = store::create(&mut conn, &draft).await?;
     let location = format!("/api/v1/sessions/{}", session.id);
@@ -169,8 +170,9 @@ pub async fn update_session(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let session = store::update(&mut conn, key.0, &if_match, body.0, &caller.actor()).await?;
+    let session = store::update(&mut conn, key.0, &if_match, body, &caller.actor()).await?;
     Ok(updated_response(&session))
 }
 
@@ -250,9 +252,9 @@ pub async fn cancel_session(
     body: JsonBody<CancelSession>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let session =
-        store::cancel(&mut conn, key.0, &if_match, body.0.reason, &caller.actor()).await?;
+    let session = store::cancel(&mut conn, key.0, &if_match, body.reason, &caller.actor()).await?;
     Ok(updated_response(&session))
 }
 

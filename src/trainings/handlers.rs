@@ -121,7 +121,8 @@ pub async fn create_training(
     body: JsonBody<TrainingInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let draft = TrainingDraft::try_from(body.0)?;
+    let body = body.into_inner()?;
+    let draft = TrainingDraft::try_from(body)?;
     let mut conn = pool.get().await?;
     let training = store::create(&mut conn, &draft).await?;
     let location = format!("/api/v1/trainings/{}", training.id);
@@ -167,8 +168,9 @@ pub async fn update_training(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
+    let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let training = store::update(&mut conn, key.0, &if_match, body.0).await?;
+    let training = store::update(&mut conn, key.0, &if_match, body).await?;
     Ok(updated_response(&training))
 }
 

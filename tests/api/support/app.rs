@@ -27,6 +27,10 @@ pub struct TestApp {
 /// Settings a test may change before the app starts.
 pub struct Options {
     pub max_body_bytes: usize,
+    /// Requests per minute per client (0: no limit).
+    pub rate_limit_per_minute: u32,
+    /// The tokens' issuer, when instances must share one (default: the app's own URL).
+    pub jwt_issuer: Option<String>,
     /// Connect through this URL instead of the test database's own (a proxy, say).
     pub database_url: Option<String>,
 }
@@ -35,6 +39,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
+            rate_limit_per_minute: 0,
+            jwt_issuer: None,
             database_url: None,
         }
     }
@@ -56,6 +62,8 @@ impl TestApp {
         if std::env::var_os("RUST_LOG").is_some() {
             anct_formations::logging::init();
         }
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let connect_url = options
             .database_url
             .clone()
@@ -63,6 +71,8 @@ impl TestApp {
         let config = Config::from_lookup(|name| match name {
             "DATABASE_URL" => Some(connect_url.clone()),
             "BIND_ADDRESS" => Some("127.0.0.1:0".into()),
+            "PUBLIC_BASE_URL" => Some(base.clone()),
+            "JWT_ISSUER" => Some(options.jwt_issuer.clone().unwrap_or_else(|| base.clone())),
             "HTTP_WORKERS" => Some("1".into()),
             "DATABASE_POOL_SIZE" => Some("4".into()),
             // Long enough for hundreds of concurrent requests to queue for the 4 connections.
@@ -71,11 +81,10 @@ impl TestApp {
             "RETRY_AFTER_S" => Some("2".into()),
             "SHUTDOWN_TIMEOUT_S" => Some("1".into()),
             "MAX_BODY_BYTES" => Some(options.max_body_bytes.to_string()),
+            "RATE_LIMIT_PER_MINUTE" => Some(options.rate_limit_per_minute.to_string()),
             _ => None,
         })
         .expect("test configuration");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let base = format!("http://{}", listener.local_addr().unwrap());
         // The server runs on its own thread and runtime, so it can be stopped from `Drop`.
         let (sender, receiver) = mpsc::channel();
         let thread = thread::spawn(move || {
