@@ -106,7 +106,9 @@ async fn token_errors_follow_rfc_6749() {
     let credentials = app.client(&[Scope::ProgrammesRead], &[]).await;
     let id = credentials.client_id.as_str();
     let secret = credentials.client_secret.as_str();
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    type Form<'a> = Vec<(&'a str, &'a str)>;
+    type Basic<'a> = Option<(&'a str, &'a str)>;
+    let cases: Vec<(Form, Basic, u16, &str)> = vec![
         (
             vec![
                 ("grant_type", "client_credentials"),
