@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::auth::Visibility;
 use crate::chefs_de_projet::{domain::ChefDraft, store as chefs, views::ChefDeProjetInput};
 use crate::collectivites::import::import_communes;
 use crate::db::schema::{collectivites, programmes, trainings};
@@ -158,6 +159,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             Modality::InPerson,
             &["petites-villes-de-demain"],
         ))?,
+        &Visibility::All,
     )
     .await?;
     let commerce = training_store::create(
@@ -169,6 +171,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             Modality::Hybrid,
             &["action-coeur-de-ville"],
         ))?,
+        &Visibility::All,
     )
     .await?;
     let pilotage = training_store::create(
@@ -180,6 +183,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             Modality::Remote,
             &[],
         ))?,
+        &Visibility::All,
     )
     .await?;
 
@@ -212,6 +216,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             false,
             Some(("Rennes", "35238", "53")),
         ))?,
+        &Visibility::All,
     )
     .await?;
     let lyon = sessions::create(
@@ -223,6 +228,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             true,
             Some(("Lyon", "69123", "84")),
         ))?,
+        &Visibility::All,
     )
     .await?;
     sessions::create(
@@ -234,11 +240,13 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
             true,
             Some(("Bordeaux", "33063", "75")),
         ))?,
+        &Visibility::All,
     )
     .await?;
     let visio = sessions::create(
         conn,
         &SessionDraft::try_from(session(pilotage.id, 20, 50, false, None))?,
+        &Visibility::All,
     )
     .await?;
 
@@ -300,6 +308,7 @@ async fn demo_set(conn: &mut AsyncPgConnection) -> Result<(), SeedError> {
                 programmes: vec![programme.into()],
                 status: None,
             })?,
+            &Visibility::All,
         )
         .await?;
         chef_ids.push(chef.id);

@@ -57,6 +57,27 @@ impl Caller {
         }
     }
 
+    /// What the caller may see.
+    pub fn visibility(&self) -> crate::auth::Visibility {
+        match &self.programmes {
+            Some(ids) => crate::auth::Visibility::Programmes(ids.clone()),
+            None => crate::auth::Visibility::All,
+        }
+    }
+
+    /// 403 for a caller restricted to programmes: some operations are for unrestricted clients.
+    pub fn require_unrestricted(&self) -> Result<(), ApiError> {
+        if self.programmes.is_some() {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "restricted_client",
+                "A client restricted to programmes cannot do this",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// The actor recorded in histories.
     pub fn actor(&self) -> crate::enrolments::lifecycle::Actor {
         crate::enrolments::lifecycle::Actor(self.client_id.clone())

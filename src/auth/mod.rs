@@ -16,6 +16,8 @@ pub mod keys;
 pub mod rate_limit;
 pub mod scopes;
 pub mod tokens;
+pub mod visibility;
 
 pub use caller::Caller;
 pub use scopes::Scope;
+pub use visibility::Visibility;

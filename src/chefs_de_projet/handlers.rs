@@ -48,7 +48,7 @@ pub async fn list_chefs_de_projet(
     caller.require(Scope::PeopleRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -85,7 +85,7 @@ pub async fn get_chef_de_projet(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleRead)?;
     let mut conn = pool.get().await?;
-    let chef = store::find(&mut conn, key.0).await?;
+    let chef = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&chef, &if_none_match))
 }
 
@@ -125,7 +125,7 @@ pub async fn create_chef_de_projet(
     let body = body.into_inner()?;
     let draft = ChefDraft::try_from(body)?;
     let mut conn = pool.get().await?;
-    let chef = store::create(&mut conn, &draft).await?;
+    let chef = store::create(&mut conn, &draft, &caller.visibility()).await?;
     let location = format!("/api/v1/chefs_de_projet/{}", chef.id);
     Ok(created_response(&chef, location))
 }
@@ -172,7 +172,7 @@ pub async fn update_chef_de_projet(
     caller.require(Scope::PeopleWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let chef = store::update(&mut conn, key.0, &if_match, body).await?;
+    let chef = store::update(&mut conn, key.0, &if_match, body, &caller.visibility()).await?;
     Ok(updated_response(&chef))
 }
 
@@ -209,7 +209,7 @@ pub async fn delete_chef_de_projet(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
     let mut conn = pool.get().await?;
-    store::delete(&mut conn, key.0, &if_match).await?;
+    store::delete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,6 +242,7 @@ pub async fn erase_chef_de_projet(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
     let mut conn = pool.get().await?;
-    let chef = crate::enrolments::erasure::erase_chef(&mut conn, key.0).await?;
+    let chef =
+        crate::enrolments::erasure::erase_chef(&mut conn, key.0, &caller.visibility()).await?;
     Ok(updated_response(&chef))
 }

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::chefs_de_projet::domain::ChefDraft;
 use crate::chefs_de_projet::rows::{ChefRow, ChefValues};
 use crate::chefs_de_projet::views::{ChefDeProjet, ChefDeProjetInput, ChefFilter};
@@ -34,10 +37,52 @@ fn erased() -> ApiError {
     )
 }
 
-/// One page (plus one row) of chefs de projet.
+type Visible = Box<dyn BoxableExpression<chefs_de_projet::table, Pg, SqlType = Bool>>;
+
+/// Chefs de projet working for one of `mine`.
+fn working_for(mine: &[Uuid]) -> Visible {
+    Box::new(
+        chefs_de_projet::id.eq_any(
+            chef_programmes::table
+                .filter(chef_programmes::programme_id.eq_any(mine.to_vec()))
+                .select(chef_programmes::chef_de_projet_id),
+        ),
+    )
+}
+
+/// Whether the caller sees chef de projet `id` (deleted or not).
+pub async fn is_visible(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<bool, ApiError> {
+    let Some(mine) = visibility.restricted_to() else {
+        return Ok(true);
+    };
+    let seen: i64 = chefs_de_projet::table
+        .filter(chefs_de_projet::id.eq(id))
+        .filter(working_for(mine))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(seen > 0)
+}
+
+/// The ids of the chefs de projet a restricted caller sees, as a filter for other tables.
+pub fn visible_ids(
+    mine: &[Uuid],
+) -> chef_programmes::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    chef_programmes::table
+        .filter(chef_programmes::programme_id.eq_any(mine.to_vec()))
+        .select(chef_programmes::chef_de_projet_id)
+        .into_boxed()
+}
+
+/// One page (plus one row) of chefs de projet the caller sees.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &ChefFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<ChefDeProjet>, ApiError> {
     let mut query = chefs_de_projet::table
         .filter(chefs_de_projet::deleted_at.is_null())
@@ -45,6 +90,9 @@ pub async fn list(
         .order(chefs_de_projet::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(working_for(mine));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(chefs_de_projet::id.gt(cursor.after));
     }
@@ -86,27 +134,34 @@ pub async fn list(
         query = query.filter(chefs_de_projet::updated_at.gt(after));
     }
     let rows = query.load(conn).await?;
-    with_programmes(conn, rows).await
+    with_programmes(conn, rows, visibility).await
 }
 
-/// Attaches their programme codes to `rows`, in one query.
+/// Attaches their programme codes (those the caller sees) to `rows`, in one query.
 async fn with_programmes(
     conn: &mut AsyncPgConnection,
     rows: Vec<ChefRow>,
+    visibility: &Visibility,
 ) -> Result<Vec<ChefDeProjet>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut codes: HashMap<Uuid, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
-        let found: Vec<(Uuid, String)> = chef_programmes::table
+        let found: Vec<(Uuid, Uuid, String)> = chef_programmes::table
             .inner_join(programmes::table)
             .filter(chef_programmes::chef_de_projet_id.eq_any(&ids))
             .filter(programmes::deleted_at.is_null())
-            .select((chef_programmes::chef_de_projet_id, programmes::code))
+            .select((
+                chef_programmes::chef_de_projet_id,
+                programmes::id,
+                programmes::code,
+            ))
             .order((chef_programmes::chef_de_projet_id, programmes::code))
             .load(conn)
             .await?;
-        for (id, code) in found {
-            codes.entry(id).or_default().push(code);
+        for (id, programme_id, code) in found {
+            if visibility.sees_programme(programme_id) {
+                codes.entry(id).or_default().push(code);
+            }
         }
     }
     Ok(rows
@@ -122,7 +177,11 @@ async fn load_one(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     for_update: bool,
+    visibility: &Visibility,
 ) -> Result<ChefDeProjet, ApiError> {
+    if !is_visible(conn, id, visibility).await? {
+        return Err(ApiError::not_found());
+    }
     let query = chefs_de_projet::table
         .find(id)
         .filter(chefs_de_projet::deleted_at.is_null())
@@ -133,33 +192,56 @@ async fn load_one(
         query.first(conn).await.optional()?
     };
     let row = row.ok_or_else(ApiError::not_found)?;
-    Ok(with_programmes(conn, vec![row]).await?.remove(0))
+    Ok(with_programmes(conn, vec![row], visibility)
+        .await?
+        .remove(0))
 }
 
-/// The live chef de projet `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ChefDeProjet, ApiError> {
-    load_one(conn, id, false).await
+/// The live chef de projet `id`, if the caller sees them.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<ChefDeProjet, ApiError> {
+    load_one(conn, id, false, visibility).await
 }
 
-/// Checks the employer exists and resolves the programmes; then writes the programme list.
+/// Checks the employer exists (and is seen by the caller) and resolves the programmes, keeping
+/// the ones of `id` the caller does not see.
 async fn check_references(
     conn: &mut AsyncPgConnection,
     draft: &ChefDraft,
+    id: Option<Uuid>,
+    visibility: &Visibility,
 ) -> Result<Vec<Uuid>, ApiError> {
-    let employer: i64 = collectivites::table
-        .filter(collectivites::id.eq(draft.collectivite_id))
-        .filter(collectivites::deleted_at.is_null())
-        .count()
-        .get_result(conn)
-        .await?;
-    if employer == 0 {
+    let employer = crate::collectivites::store::find(conn, draft.collectivite_id, visibility).await;
+    if employer.is_err() {
         return Err(ApiError::invalid_field(
             "collectivite_id",
             "unknown_collectivite",
             "no territory has this id",
         ));
     }
-    resolve_codes(conn, &draft.programmes, |i| format!("programmes[{i}]")).await
+    let mut ids = resolve_codes(
+        conn,
+        &draft.programmes,
+        |i| format!("programmes[{i}]"),
+        visibility,
+    )
+    .await?;
+    visibility.require_one_of_mine("programmes", &ids)?;
+    if let (Some(id), Some(mine)) = (id, visibility.restricted_to()) {
+        let hidden: Vec<Uuid> = chef_programmes::table
+            .filter(chef_programmes::chef_de_projet_id.eq(id))
+            .filter(diesel::dsl::not(
+                chef_programmes::programme_id.eq_any(mine.to_vec()),
+            ))
+            .select(chef_programmes::programme_id)
+            .load(conn)
+            .await?;
+        ids.extend(hidden);
+    }
+    Ok(ids)
 }
 
 async fn replace_programmes(
@@ -190,9 +272,10 @@ async fn replace_programmes(
 pub async fn create(
     conn: &mut AsyncPgConnection,
     draft: &ChefDraft,
+    visibility: &Visibility,
 ) -> Result<ChefDeProjet, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let programme_ids = check_references(conn, draft).await?;
+        let programme_ids = check_references(conn, draft, None, visibility).await?;
         let id = Uuid::now_v7();
         diesel::insert_into(chefs_de_projet::table)
             .values((chefs_de_projet::id.eq(id), ChefValues::from(draft)))
@@ -200,7 +283,7 @@ pub async fn create(
             .await
             .map_err(conflict_or)?;
         replace_programmes(conn, id, &programme_ids).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -211,9 +294,10 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     patch: Map<String, Value>,
+    visibility: &Visibility,
 ) -> Result<ChefDeProjet, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         if current.erased_at.is_some() {
             return Err(erased());
@@ -226,7 +310,7 @@ pub async fn update(
         if ChefDraft::try_from(before).is_ok_and(|b| b == draft) {
             return Ok(current);
         }
-        let programme_ids = check_references(conn, &draft).await?;
+        let programme_ids = check_references(conn, &draft, Some(id), visibility).await?;
         diesel::update(chefs_de_projet::table.find(id))
             .set((
                 ChefValues::from(&draft),
@@ -237,7 +321,7 @@ pub async fn update(
             .await
             .map_err(conflict_or)?;
         replace_programmes(conn, id, &programme_ids).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -247,9 +331,10 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         diesel::update(chefs_de_projet::table.find(id))
             .set((
@@ -267,8 +352,12 @@ pub async fn delete(
 /// Erases a person's data (GDPR): names, e-mail and phone are replaced by placeholders, the
 /// status becomes `left`, and the record keeps its id so that enrolment statistics stay whole.
 /// Active enrolments are cancelled by the caller in the same transaction.
-pub async fn erase(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ChefDeProjet, ApiError> {
-    let current = load_one(conn, id, true).await?;
+pub async fn erase(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<ChefDeProjet, ApiError> {
+    let current = load_one(conn, id, true, visibility).await?;
     if current.erased_at.is_some() {
         return Ok(current);
     }
@@ -285,7 +374,7 @@ pub async fn erase(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ChefDeProje
         ))
         .execute(conn)
         .await?;
-    load_one(conn, id, false).await
+    load_one(conn, id, false, visibility).await
 }
 
 /// What erased personal fields hold.

@@ -167,9 +167,12 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         .map(|c| c.trim().to_string())
                         .filter(|c| !c.is_empty())
                         .collect();
-                    let ids = crate::programmes::store::resolve_codes(&mut conn, &codes, |i| {
-                        format!("--programmes[{i}]")
-                    })
+                    let ids = crate::programmes::store::resolve_codes(
+                        &mut conn,
+                        &codes,
+                        |i| format!("--programmes[{i}]"),
+                        &crate::auth::Visibility::All,
+                    )
                     .await
                     .map_err(|e| e.detail.clone())?;
                     let credentials =

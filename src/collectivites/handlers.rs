@@ -48,7 +48,7 @@ pub async fn list_collectivites(
     caller.require(Scope::CollectivitesRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -85,7 +85,7 @@ pub async fn get_collectivite(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CollectivitesRead)?;
     let mut conn = pool.get().await?;
-    let collectivite = store::find(&mut conn, key.0).await?;
+    let collectivite = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&collectivite, &if_none_match))
 }
 
@@ -125,7 +125,7 @@ pub async fn create_collectivite(
     let body = body.into_inner()?;
     let draft = CollectiviteDraft::try_from(body)?;
     let mut conn = pool.get().await?;
-    let collectivite = store::create(&mut conn, &draft).await?;
+    let collectivite = store::create(&mut conn, &draft, &caller.visibility()).await?;
     let location = format!("/api/v1/collectivites/{}", collectivite.id);
     Ok(created_response(&collectivite, location))
 }
@@ -172,7 +172,8 @@ pub async fn update_collectivite(
     caller.require(Scope::CollectivitesWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let collectivite = store::update(&mut conn, key.0, &if_match, body).await?;
+    let collectivite =
+        store::update(&mut conn, key.0, &if_match, body, &caller.visibility()).await?;
     Ok(updated_response(&collectivite))
 }
 
@@ -209,6 +210,6 @@ pub async fn delete_collectivite(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CollectivitesWrite)?;
     let mut conn = pool.get().await?;
-    store::delete(&mut conn, key.0, &if_match).await?;
+    store::delete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

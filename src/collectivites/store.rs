@@ -4,11 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::collectivites::domain::CollectiviteDraft;
 use crate::collectivites::rows::{CollectiviteRow, CollectiviteValues, NewMembershipRow};
 use crate::collectivites::views::{
@@ -36,10 +39,24 @@ fn conflict_or(error: diesel::result::Error) -> ApiError {
     }
 }
 
-/// One page (plus one row) of live territories.
+type Visible = Box<dyn BoxableExpression<collectivites::table, Pg, SqlType = Bool>>;
+
+/// Territories taking part in one of `mine`.
+fn taking_part_in(mine: &[Uuid]) -> Visible {
+    Box::new(
+        collectivites::id.eq_any(
+            collectivite_programmes::table
+                .filter(collectivite_programmes::programme_id.eq_any(mine.to_vec()))
+                .select(collectivite_programmes::collectivite_id),
+        ),
+    )
+}
+
+/// One page (plus one row) of live territories the caller sees.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &CollectiviteFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<Collectivite>, ApiError> {
     let mut query = collectivites::table
         .filter(collectivites::deleted_at.is_null())
@@ -47,6 +64,9 @@ pub async fn list(
         .order(collectivites::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(taking_part_in(mine));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(collectivites::id.gt(cursor.after));
     }
@@ -79,30 +99,35 @@ pub async fn list(
         query = query.filter(collectivites::id.eq_any(members));
     }
     let rows = query.load(conn).await?;
-    with_memberships(conn, rows).await
+    with_memberships(conn, rows, visibility).await
 }
 
-/// Attaches their memberships to `rows`, in one query.
+/// Attaches their memberships (those the caller sees) to `rows`, in one query.
 async fn with_memberships(
     conn: &mut AsyncPgConnection,
     rows: Vec<CollectiviteRow>,
+    visibility: &Visibility,
 ) -> Result<Vec<Collectivite>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut memberships: HashMap<Uuid, Vec<Membership>> = HashMap::new();
     if !ids.is_empty() {
-        let found: Vec<(Uuid, String, Option<NaiveDate>)> = collectivite_programmes::table
+        let found: Vec<(Uuid, Uuid, String, Option<NaiveDate>)> = collectivite_programmes::table
             .inner_join(programmes::table)
             .filter(collectivite_programmes::collectivite_id.eq_any(&ids))
             .filter(programmes::deleted_at.is_null())
             .select((
                 collectivite_programmes::collectivite_id,
+                programmes::id,
                 programmes::code,
                 collectivite_programmes::joined_on,
             ))
             .order((collectivite_programmes::collectivite_id, programmes::code))
             .load(conn)
             .await?;
-        for (id, programme, joined_on) in found {
+        for (id, programme_id, programme, joined_on) in found {
+            if !visibility.sees_programme(programme_id) {
+                continue;
+            }
             memberships.entry(id).or_default().push(Membership {
                 programme,
                 joined_on,
@@ -122,7 +147,19 @@ async fn load_one(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     for_update: bool,
+    visibility: &Visibility,
 ) -> Result<Collectivite, ApiError> {
+    if let Some(mine) = visibility.restricted_to() {
+        let seen: i64 = collectivites::table
+            .filter(collectivites::id.eq(id))
+            .filter(taking_part_in(mine))
+            .count()
+            .get_result(conn)
+            .await?;
+        if seen == 0 {
+            return Err(ApiError::not_found());
+        }
+    }
     let query = collectivites::table
         .find(id)
         .filter(collectivites::deleted_at.is_null())
@@ -133,25 +170,57 @@ async fn load_one(
         query.first(conn).await.optional()?
     };
     let row = row.ok_or_else(ApiError::not_found)?;
-    Ok(with_memberships(conn, vec![row]).await?.remove(0))
+    Ok(with_memberships(conn, vec![row], visibility)
+        .await?
+        .remove(0))
 }
 
-/// The live territory `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Collectivite, ApiError> {
-    load_one(conn, id, false).await
+/// The live territory `id`, if the caller sees it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Collectivite, ApiError> {
+    load_one(conn, id, false, visibility).await
 }
 
-/// Resolves the draft's programme codes to ids (422 for an unknown one).
+/// Resolves the draft's programme codes to ids (422 for an unknown one, or one the caller does
+/// not see); a restricted caller must keep one of its programmes. Memberships of `id` in
+/// programmes the caller does not see are kept as they are.
 async fn resolve_memberships(
     conn: &mut AsyncPgConnection,
     draft: &CollectiviteDraft,
+    id: Option<Uuid>,
+    visibility: &Visibility,
 ) -> Result<Vec<(Uuid, Option<NaiveDate>)>, ApiError> {
     let codes: Vec<String> = draft.programmes.iter().map(|(c, _)| c.clone()).collect();
-    let ids = resolve_codes(conn, &codes, |i| format!("programmes[{i}].programme")).await?;
-    Ok(ids
+    let ids = resolve_codes(
+        conn,
+        &codes,
+        |i| format!("programmes[{i}].programme"),
+        visibility,
+    )
+    .await?;
+    visibility.require_one_of_mine("programmes", &ids)?;
+    let mut wanted: Vec<(Uuid, Option<NaiveDate>)> = ids
         .into_iter()
         .zip(draft.programmes.iter().map(|(_, joined)| *joined))
-        .collect())
+        .collect();
+    if let (Some(id), Some(mine)) = (id, visibility.restricted_to()) {
+        let hidden: Vec<(Uuid, Option<NaiveDate>)> = collectivite_programmes::table
+            .filter(collectivite_programmes::collectivite_id.eq(id))
+            .filter(diesel::dsl::not(
+                collectivite_programmes::programme_id.eq_any(mine.to_vec()),
+            ))
+            .select((
+                collectivite_programmes::programme_id,
+                collectivite_programmes::joined_on,
+            ))
+            .load(conn)
+            .await?;
+        wanted.extend(hidden);
+    }
+    Ok(wanted)
 }
 
 /// Makes the memberships of `id` exactly `wanted`, keeping what partners' imports attached to
@@ -194,9 +263,10 @@ pub async fn replace_memberships(
 pub async fn create(
     conn: &mut AsyncPgConnection,
     draft: &CollectiviteDraft,
+    visibility: &Visibility,
 ) -> Result<Collectivite, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let memberships = resolve_memberships(conn, draft).await?;
+        let memberships = resolve_memberships(conn, draft, None, visibility).await?;
         let id = Uuid::now_v7();
         diesel::insert_into(collectivites::table)
             .values((collectivites::id.eq(id), CollectiviteValues::from(draft)))
@@ -204,7 +274,7 @@ pub async fn create(
             .await
             .map_err(conflict_or)?;
         replace_memberships(conn, id, &memberships, None).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -215,9 +285,10 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     patch: Map<String, Value>,
+    visibility: &Visibility,
 ) -> Result<Collectivite, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let before = CollectiviteInput::from(&current);
         let input = merge_patch::patched(&before, patch, &merge_patch::SERVER_FIELDS)?;
@@ -225,7 +296,7 @@ pub async fn update(
         if CollectiviteDraft::try_from(before).is_ok_and(|b| b == draft) {
             return Ok(current);
         }
-        let memberships = resolve_memberships(conn, &draft).await?;
+        let memberships = resolve_memberships(conn, &draft, Some(id), visibility).await?;
         diesel::update(collectivites::table.find(id))
             .set((
                 CollectiviteValues::from(&draft),
@@ -236,7 +307,7 @@ pub async fn update(
             .await
             .map_err(conflict_or)?;
         replace_memberships(conn, id, &memberships, None).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -246,9 +317,10 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let employees: i64 = chefs_de_projet::table
             .filter(chefs_de_projet::collectivite_id.eq(id))

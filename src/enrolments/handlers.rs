@@ -19,6 +19,7 @@ use crate::openapi::responses::{
     ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
 };
 use crate::values::text;
+use crate::{chefs_de_projet, sessions};
 
 /// List enrolments
 ///
@@ -49,7 +50,7 @@ pub async fn list_enrolments(
     caller.require(Scope::EnrolmentsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -85,7 +86,7 @@ pub async fn get_enrolment(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsRead)?;
     let mut conn = pool.get().await?;
-    let enrolment = store::find(&mut conn, key.0).await?;
+    let enrolment = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&enrolment, &if_none_match))
 }
 
@@ -115,7 +116,7 @@ pub async fn get_enrolment_history(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsRead)?;
     let mut conn = pool.get().await?;
-    let data = store::history(&mut conn, key.0).await?;
+    let data = store::history(&mut conn, key.0, &caller.visibility()).await?;
     Ok(HttpResponse::Ok().json(History { data }))
 }
 
@@ -159,12 +160,31 @@ pub async fn create_enrolment(
     let input = body;
     let mut conn = pool.get().await?;
     let actor = caller.actor();
+    let visibility = caller.visibility();
+    // What the caller does not see does not exist for it.
+    if sessions::store::find(&mut conn, input.session_id, &visibility)
+        .await
+        .is_err()
+    {
+        return Err(ApiError::invalid_field(
+            "session_id",
+            "unknown_session",
+            "no session has this id",
+        ));
+    }
+    if !chefs_de_projet::store::is_visible(&mut conn, input.chef_de_projet_id, &visibility).await? {
+        return Err(ApiError::invalid_field(
+            "chef_de_projet_id",
+            "unknown_chef_de_projet",
+            "no chef de projet has this id",
+        ));
+    }
     let id = conn
         .transaction::<_, ApiError, _>(async |conn| {
             lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
         })
         .await?;
-    let enrolment = store::find(&mut conn, id).await?;
+    let enrolment = store::find(&mut conn, id, &visibility).await?;
     Ok(created_response(
         &enrolment,
         format!("/api/v1/enrolments/{id}"),
@@ -191,11 +211,12 @@ async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = pool.get().await?;
     let actor = caller.actor();
+    let visibility = caller.visibility();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        lifecycle::apply(conn, id, change, &actor, if_match).await
+        lifecycle::apply(conn, id, change, &actor, if_match, &visibility).await
     })
     .await?;
-    let enrolment = store::find(&mut conn, id).await?;
+    let enrolment = store::find(&mut conn, id, &visibility).await?;
     Ok(updated_response(&enrolment))
 }
 

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::db::schema::{
     chef_programmes, chefs_de_projet, enrolment_transitions, enrolments, training_programmes,
     trainings,
@@ -280,9 +281,10 @@ pub async fn apply(
     change: Change,
     actor: &Actor,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     let (session, enrolment) = lock(conn, id).await?;
-    if_match.check(&crate::enrolments::store::find(conn, id).await?)?;
+    if_match.check(&crate::enrolments::store::find(conn, id, visibility).await?)?;
     match change {
         Change::Approve(reason) => {
             approve(conn, &session, &enrolment, actor, reason.as_deref()).await

@@ -5,6 +5,8 @@ use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
+use crate::chefs_de_projet::store::{is_visible as is_chef_visible, visible_ids as visible_chefs};
 use crate::db::schema::{chef_programmes, enrolment_transitions, enrolments, programmes};
 use crate::enrolments::rows::{EnrolmentRow, TransitionRow};
 use crate::enrolments::views::{Enrolment, EnrolmentFilter, Transition};
@@ -19,16 +21,20 @@ fn waitlist_position() -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
     )
 }
 
-/// One page (plus one row) of enrolments.
+/// One page (plus one row) of the enrolments the caller sees (those of chefs de projet it sees).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &EnrolmentFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<Enrolment>, ApiError> {
     let mut query = enrolments::table
         .select((EnrolmentRow::as_select(), waitlist_position()))
         .order(enrolments::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(enrolments::chef_de_projet_id.eq_any(visible_chefs(mine)));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(enrolments::id.gt(cursor.after));
     }
@@ -58,8 +64,12 @@ pub async fn list(
         .collect())
 }
 
-/// The enrolment `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Enrolment, ApiError> {
+/// The enrolment `id`, if the caller sees it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Enrolment, ApiError> {
     let (row, position): (EnrolmentRow, Option<i64>) = enrolments::table
         .find(id)
         .select((EnrolmentRow::as_select(), waitlist_position()))
@@ -67,12 +77,19 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Enrolment, A
         .await
         .optional()?
         .ok_or_else(ApiError::not_found)?;
+    if !is_chef_visible(conn, row.chef_de_projet_id, visibility).await? {
+        return Err(ApiError::not_found());
+    }
     Ok(row.into_view(position))
 }
 
 /// Every transition of enrolment `id`, oldest first.
-pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Vec<Transition>, ApiError> {
-    find(conn, id).await?;
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Vec<Transition>, ApiError> {
+    find(conn, id, visibility).await?;
     let rows: Vec<TransitionRow> = enrolment_transitions::table
         .filter(enrolment_transitions::enrolment_id.eq(id))
         .order(enrolment_transitions::id.asc())

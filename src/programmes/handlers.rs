@@ -46,7 +46,7 @@ pub async fn list_programmes(
     caller.require(Scope::ProgrammesRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -83,7 +83,7 @@ pub async fn get_programme(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesRead)?;
     let mut conn = pool.get().await?;
-    let programme = store::find(&mut conn, key.0).await?;
+    let programme = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&programme, &if_none_match))
 }
 
@@ -119,6 +119,7 @@ pub async fn create_programme(
     body: JsonBody<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesWrite)?;
+    caller.require_unrestricted()?;
     let body = body.into_inner()?;
     let draft = ProgrammeDraft::try_from(body)?;
     let mut conn = pool.get().await?;
@@ -168,7 +169,7 @@ pub async fn update_programme(
     caller.require(Scope::ProgrammesWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let programme = store::update(&mut conn, key.0, &if_match, body).await?;
+    let programme = store::update(&mut conn, key.0, &if_match, body, &caller.visibility()).await?;
     Ok(updated_response(&programme))
 }
 
@@ -204,6 +205,6 @@ pub async fn delete_programme(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesWrite)?;
     let mut conn = pool.get().await?;
-    store::delete(&mut conn, key.0, &if_match).await?;
+    store::delete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

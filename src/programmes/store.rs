@@ -5,6 +5,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::db::{schema::programmes, search::search_fold, unique_violation};
 use crate::error::ApiError;
 use crate::http::{merge_patch, IfMatch};
@@ -23,6 +24,7 @@ fn code_taken(code: &str) -> ApiError {
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &ProgrammeFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<Programme>, ApiError> {
     let mut query = programmes::table
         .filter(programmes::deleted_at.is_null())
@@ -30,6 +32,9 @@ pub async fn list(
         .order(programmes::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(programmes::id.eq_any(mine.to_vec()));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(programmes::id.gt(cursor.after));
     }
@@ -51,8 +56,15 @@ pub async fn list(
     Ok(rows.into_iter().map(Programme::from).collect())
 }
 
-/// The live programme `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Programme, ApiError> {
+/// The live programme `id`, if the caller sees it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Programme, ApiError> {
+    if !visibility.sees_programme(id) {
+        return Err(ApiError::not_found());
+    }
     programmes::table
         .find(id)
         .filter(programmes::deleted_at.is_null())
@@ -64,7 +76,14 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Programme, A
         .ok_or_else(ApiError::not_found)
 }
 
-async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Programme, ApiError> {
+async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Programme, ApiError> {
+    if !visibility.sees_programme(id) {
+        return Err(ApiError::not_found());
+    }
     programmes::table
         .find(id)
         .filter(programmes::deleted_at.is_null())
@@ -101,9 +120,10 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     patch: Map<String, Value>,
+    visibility: &Visibility,
 ) -> Result<Programme, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = find_for_update(conn, id).await?;
+        let current = find_for_update(conn, id, visibility).await?;
         if_match.check(&current)?;
         let input = merge_patch::patched(
             &ProgrammeInput::from(&current),
@@ -143,9 +163,10 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = find_for_update(conn, id).await?;
+        let current = find_for_update(conn, id, visibility).await?;
         if_match.check(&current)?;
         diesel::update(programmes::table.find(id))
             .set((
@@ -161,11 +182,12 @@ pub async fn delete(
 }
 
 /// The ids of the live programmes named by `codes`, in the same order; a 422 naming each
-/// unknown code, with `field(i)` as its field.
+/// unknown code (or one the caller does not see), with `field(i)` as its field.
 pub async fn resolve_codes(
     conn: &mut AsyncPgConnection,
     codes: &[String],
     field: impl Fn(usize) -> String,
+    visibility: &Visibility,
 ) -> Result<Vec<Uuid>, ApiError> {
     if codes.is_empty() {
         return Ok(Vec::new());
@@ -179,7 +201,10 @@ pub async fn resolve_codes(
     let mut ids = Vec::with_capacity(codes.len());
     let mut errors = Vec::new();
     for (i, code) in codes.iter().enumerate() {
-        match found.iter().find(|(_, c)| c == code) {
+        match found
+            .iter()
+            .find(|(id, c)| c == code && visibility.sees_programme(*id))
+        {
             Some((id, _)) => ids.push(*id),
             None => errors.push(crate::error::FieldError::new(
                 field(i),

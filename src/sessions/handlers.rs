@@ -46,7 +46,7 @@ pub async fn list_sessions(
     caller.require(Scope::TrainingsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -83,7 +83,7 @@ pub async fn get_session(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsRead)?;
     let mut conn = pool.get().await?;
-    let session = store::find(&mut conn, key.0).await?;
+    let session = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&session, &if_none_match))
 }
 
@@ -122,7 +122,7 @@ pub async fn create_session(
     let body = body.into_inner()?;
     let draft = SessionDraft::try_from(body)?;
     let mut conn = pool.get().await?;
-    let session = store::create(&mut conn, &draft).await?;
+    let session = store::create(&mut conn, &draft, &caller.visibility()).await?;
     let location = format!("/api/v1/sessions/{}", session.id);
     Ok(created_response(&session, location))
 }
@@ -172,7 +172,15 @@ pub async fn update_session(
     caller.require(Scope::TrainingsWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let session = store::update(&mut conn, key.0, &if_match, body, &caller.actor()).await?;
+    let session = store::update(
+        &mut conn,
+        key.0,
+        &if_match,
+        body,
+        &caller.actor(),
+        &caller.visibility(),
+    )
+    .await?;
     Ok(updated_response(&session))
 }
 
@@ -209,7 +217,7 @@ pub async fn delete_session(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
-    store::delete(&mut conn, key.0, &if_match).await?;
+    store::delete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -254,7 +262,15 @@ pub async fn cancel_session(
     caller.require(Scope::TrainingsWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let session = store::cancel(&mut conn, key.0, &if_match, body.reason, &caller.actor()).await?;
+    let session = store::cancel(
+        &mut conn,
+        key.0,
+        &if_match,
+        body.reason,
+        &caller.actor(),
+        &caller.visibility(),
+    )
+    .await?;
     Ok(updated_response(&session))
 }
 
@@ -292,6 +308,6 @@ pub async fn complete_session(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
-    let session = store::complete(&mut conn, key.0, &if_match).await?;
+    let session = store::complete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(updated_response(&session))
 }

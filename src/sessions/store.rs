@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::db::schema::{enrolments, programmes, sessions, training_programmes, trainings};
 use crate::enrolments::lifecycle::{self, Actor};
 use crate::error::ApiError;
@@ -13,11 +14,13 @@ use crate::http::{merge_patch, IfMatch};
 use crate::sessions::domain::SessionDraft;
 use crate::sessions::rows::{SessionRow, SessionValues};
 use crate::sessions::views::{Session, SessionFilter, SessionInput, SessionStatus};
+use crate::trainings::store::{is_visible as is_training_visible, open_to};
 
-/// One page (plus one row) of live sessions.
+/// One page (plus one row) of live sessions the caller sees (those of trainings it sees).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &SessionFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<Session>, ApiError> {
     let mut query = sessions::table
         .filter(sessions::deleted_at.is_null())
@@ -25,6 +28,15 @@ pub async fn list(
         .order(sessions::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        // The catalogue is small: its visible part is read first.
+        let visible_trainings: Vec<Uuid> = trainings::table
+            .filter(open_to(mine))
+            .select(trainings::id)
+            .load(conn)
+            .await?;
+        query = query.filter(sessions::training_id.eq_any(visible_trainings));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(sessions::id.gt(cursor.after));
     }
@@ -65,9 +77,30 @@ pub async fn list(
     Ok(rows.into_iter().map(Session::from).collect())
 }
 
-/// The live session `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Session, ApiError> {
-    find_row(conn, id, false).await.map(Session::from)
+/// The live session `id`, if the caller sees it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Session, ApiError> {
+    find_visible_row(conn, id, false, visibility)
+        .await
+        .map(Session::from)
+}
+
+/// `find_row`, answering 404 for a session of a training the caller does not see.
+pub async fn find_visible_row(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    for_update: bool,
+    visibility: &Visibility,
+) -> Result<SessionRow, ApiError> {
+    let row = find_row(conn, id, for_update).await?;
+    if is_training_visible(conn, row.training_id, visibility).await? {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 /// The live session row, locked for the rest of the transaction when `for_update`: every change
@@ -89,8 +122,19 @@ pub async fn find_row(
     row.ok_or_else(ApiError::not_found)
 }
 
-/// The training of a new session must exist and not be archived.
-async fn check_training(conn: &mut AsyncPgConnection, training_id: Uuid) -> Result<(), ApiError> {
+/// The training of a new session must exist, be seen by the caller and not be archived.
+async fn check_training(
+    conn: &mut AsyncPgConnection,
+    training_id: Uuid,
+    visibility: &Visibility,
+) -> Result<(), ApiError> {
+    if !is_training_visible(conn, training_id, visibility).await? {
+        return Err(ApiError::invalid_field(
+            "training_id",
+            "unknown_training",
+            "no training has this id",
+        ));
+    }
     let status: Option<String> = trainings::table
         .find(training_id)
         .filter(trainings::deleted_at.is_null())
@@ -130,9 +174,10 @@ fn capacity_or(error: diesel::result::Error) -> ApiError {
 pub async fn create(
     conn: &mut AsyncPgConnection,
     draft: &SessionDraft,
+    visibility: &Visibility,
 ) -> Result<Session, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        check_training(conn, draft.training_id).await?;
+        check_training(conn, draft.training_id, visibility).await?;
         let row = diesel::insert_into(sessions::table)
             .values((
                 sessions::id.eq(Uuid::now_v7()),
@@ -163,9 +208,10 @@ pub async fn update(
     if_match: &IfMatch,
     patch: Map<String, Value>,
     actor: &Actor,
+    visibility: &Visibility,
 ) -> Result<Session, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = Session::from(find_row(conn, id, true).await?);
+        let current = Session::from(find_visible_row(conn, id, true, visibility).await?);
         if_match.check(&current)?;
         let mut read_only = merge_patch::SERVER_FIELDS.to_vec();
         read_only.extend([
@@ -202,7 +248,7 @@ pub async fn update(
         if draft.capacity > current.capacity {
             lifecycle::promote_waitlisted(conn, id, actor).await?;
         }
-        find(conn, id).await
+        find(conn, id, visibility).await
     })
     .await
 }
@@ -212,9 +258,10 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = Session::from(find_row(conn, id, true).await?);
+        let current = Session::from(find_visible_row(conn, id, true, visibility).await?);
         if_match.check(&current)?;
         let count: i64 = enrolments::table
             .filter(enrolments::session_id.eq(id))
@@ -248,11 +295,12 @@ pub async fn cancel(
     if_match: &IfMatch,
     reason: Option<String>,
     actor: &Actor,
+    visibility: &Visibility,
 ) -> Result<Session, ApiError> {
     let reason = crate::values::text::optional("reason", reason.as_deref(), 500)
         .map_err(|e| ApiError::validation(vec![e]))?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = Session::from(find_row(conn, id, true).await?);
+        let current = Session::from(find_visible_row(conn, id, true, visibility).await?);
         if_match.check(&current)?;
         if current.status != SessionStatus::Scheduled {
             return Err(not_scheduled(current.status.as_str()));
@@ -270,7 +318,7 @@ pub async fn cancel(
             None => "session_cancelled".to_string(),
         };
         lifecycle::cancel_all_active(conn, id, actor, &why).await?;
-        find(conn, id).await
+        find(conn, id, visibility).await
     })
     .await
 }
@@ -280,9 +328,10 @@ pub async fn complete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<Session, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = Session::from(find_row(conn, id, true).await?);
+        let current = Session::from(find_visible_row(conn, id, true, visibility).await?);
         if_match.check(&current)?;
         if current.status != SessionStatus::Scheduled {
             return Err(not_scheduled(current.status.as_str()));
@@ -305,7 +354,7 @@ pub async fn complete(
             ))
             .execute(conn)
             .await?;
-        find(conn, id).await
+        find(conn, id, visibility).await
     })
     .await
 }

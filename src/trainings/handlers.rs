@@ -46,7 +46,7 @@ pub async fn list_trainings(
     caller.require(Scope::TrainingsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter).await?;
+    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
     Ok(Page::from_rows(rows, filter.limit).into_response(&request))
 }
 
@@ -83,7 +83,7 @@ pub async fn get_training(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsRead)?;
     let mut conn = pool.get().await?;
-    let training = store::find(&mut conn, key.0).await?;
+    let training = store::find(&mut conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&training, &if_none_match))
 }
 
@@ -124,7 +124,7 @@ pub async fn create_training(
     let body = body.into_inner()?;
     let draft = TrainingDraft::try_from(body)?;
     let mut conn = pool.get().await?;
-    let training = store::create(&mut conn, &draft).await?;
+    let training = store::create(&mut conn, &draft, &caller.visibility()).await?;
     let location = format!("/api/v1/trainings/{}", training.id);
     Ok(created_response(&training, location))
 }
@@ -170,7 +170,7 @@ pub async fn update_training(
     caller.require(Scope::TrainingsWrite)?;
     let body = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let training = store::update(&mut conn, key.0, &if_match, body).await?;
+    let training = store::update(&mut conn, key.0, &if_match, body, &caller.visibility()).await?;
     Ok(updated_response(&training))
 }
 
@@ -207,6 +207,6 @@ pub async fn delete_training(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
     let mut conn = pool.get().await?;
-    store::delete(&mut conn, key.0, &if_match).await?;
+    store::delete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::auth::Visibility;
 use crate::db::schema::{programmes, sessions, training_programmes, trainings};
 use crate::db::search::{contains_pattern, search_fold};
 use crate::db::unique_violation;
@@ -27,10 +30,44 @@ fn conflict_or(error: diesel::result::Error, code: &str) -> ApiError {
     }
 }
 
-/// One page (plus one row) of live trainings.
+type Visible = Box<dyn BoxableExpression<trainings::table, Pg, SqlType = Bool>>;
+
+/// Trainings open to one of `mine`: targeting it, or open to all.
+pub fn open_to(mine: &[Uuid]) -> Visible {
+    let targeting = training_programmes::table
+        .filter(training_programmes::programme_id.eq_any(mine.to_vec()))
+        .select(training_programmes::training_id);
+    let targeted = training_programmes::table.select(training_programmes::training_id);
+    Box::new(
+        trainings::id
+            .eq_any(targeting)
+            .or(diesel::dsl::not(trainings::id.eq_any(targeted))),
+    )
+}
+
+/// Whether the caller sees training `id`.
+pub async fn is_visible(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<bool, ApiError> {
+    let Some(mine) = visibility.restricted_to() else {
+        return Ok(true);
+    };
+    let seen: i64 = trainings::table
+        .filter(trainings::id.eq(id))
+        .filter(open_to(mine))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(seen > 0)
+}
+
+/// One page (plus one row) of live trainings the caller sees.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &TrainingFilter,
+    visibility: &Visibility,
 ) -> Result<Vec<Training>, ApiError> {
     let mut query = trainings::table
         .filter(trainings::deleted_at.is_null())
@@ -38,6 +75,9 @@ pub async fn list(
         .order(trainings::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(open_to(mine));
+    }
     if let Some(cursor) = filter.cursor {
         query = query.filter(trainings::id.gt(cursor.after));
     }
@@ -71,26 +111,34 @@ pub async fn list(
         query = query.filter(trainings::updated_at.gt(after));
     }
     let rows = query.load(conn).await?;
-    with_targets(conn, rows).await
+    with_targets(conn, rows, visibility).await
 }
 
+/// Attaches their target programmes (those the caller sees) to `rows`, in one query.
 async fn with_targets(
     conn: &mut AsyncPgConnection,
     rows: Vec<TrainingRow>,
+    visibility: &Visibility,
 ) -> Result<Vec<Training>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut codes: HashMap<Uuid, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
-        let found: Vec<(Uuid, String)> = training_programmes::table
+        let found: Vec<(Uuid, Uuid, String)> = training_programmes::table
             .inner_join(programmes::table)
             .filter(training_programmes::training_id.eq_any(&ids))
             .filter(programmes::deleted_at.is_null())
-            .select((training_programmes::training_id, programmes::code))
+            .select((
+                training_programmes::training_id,
+                programmes::id,
+                programmes::code,
+            ))
             .order((training_programmes::training_id, programmes::code))
             .load(conn)
             .await?;
-        for (id, code) in found {
-            codes.entry(id).or_default().push(code);
+        for (id, programme_id, code) in found {
+            if visibility.sees_programme(programme_id) {
+                codes.entry(id).or_default().push(code);
+            }
         }
     }
     Ok(rows
@@ -106,7 +154,11 @@ async fn load_one(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     for_update: bool,
+    visibility: &Visibility,
 ) -> Result<Training, ApiError> {
+    if !is_visible(conn, id, visibility).await? {
+        return Err(ApiError::not_found());
+    }
     let query = trainings::table
         .find(id)
         .filter(trainings::deleted_at.is_null())
@@ -117,12 +169,16 @@ async fn load_one(
         query.first(conn).await.optional()?
     };
     let row = row.ok_or_else(ApiError::not_found)?;
-    Ok(with_targets(conn, vec![row]).await?.remove(0))
+    Ok(with_targets(conn, vec![row], visibility).await?.remove(0))
 }
 
-/// The live training `id`.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Training, ApiError> {
-    load_one(conn, id, false).await
+/// The live training `id`, if the caller sees it.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<Training, ApiError> {
+    load_one(conn, id, false, visibility).await
 }
 
 async fn replace_targets(
@@ -149,23 +205,44 @@ async fn replace_targets(
     Ok(())
 }
 
+/// Resolves the target codes; a restricted caller must target one of its programmes, and the
+/// targets of `id` it does not see are kept.
 async fn resolve_targets(
     conn: &mut AsyncPgConnection,
     draft: &TrainingDraft,
+    id: Option<Uuid>,
+    visibility: &Visibility,
 ) -> Result<Vec<Uuid>, ApiError> {
-    resolve_codes(conn, &draft.target_programmes, |i| {
-        format!("target_programmes[{i}]")
-    })
-    .await
+    let mut ids = resolve_codes(
+        conn,
+        &draft.target_programmes,
+        |i| format!("target_programmes[{i}]"),
+        visibility,
+    )
+    .await?;
+    visibility.require_one_of_mine("target_programmes", &ids)?;
+    if let (Some(id), Some(mine)) = (id, visibility.restricted_to()) {
+        let hidden: Vec<Uuid> = training_programmes::table
+            .filter(training_programmes::training_id.eq(id))
+            .filter(diesel::dsl::not(
+                training_programmes::programme_id.eq_any(mine.to_vec()),
+            ))
+            .select(training_programmes::programme_id)
+            .load(conn)
+            .await?;
+        ids.extend(hidden);
+    }
+    Ok(ids)
 }
 
 /// Creates a training; 409 when its code is taken.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     draft: &TrainingDraft,
+    visibility: &Visibility,
 ) -> Result<Training, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let targets = resolve_targets(conn, draft).await?;
+        let targets = resolve_targets(conn, draft, None, visibility).await?;
         let id = Uuid::now_v7();
         diesel::insert_into(trainings::table)
             .values((trainings::id.eq(id), TrainingValues::from(draft)))
@@ -173,7 +250,7 @@ pub async fn create(
             .await
             .map_err(|e| conflict_or(e, &draft.code))?;
         replace_targets(conn, id, &targets).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -184,9 +261,10 @@ pub async fn update(
     id: Uuid,
     if_match: &IfMatch,
     patch: Map<String, Value>,
+    visibility: &Visibility,
 ) -> Result<Training, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let before = TrainingInput::from(&current);
         let input = merge_patch::patched(&before, patch, &merge_patch::SERVER_FIELDS)?;
@@ -201,7 +279,7 @@ pub async fn update(
         if TrainingDraft::try_from(before).is_ok_and(|b| b == draft) {
             return Ok(current);
         }
-        let targets = resolve_targets(conn, &draft).await?;
+        let targets = resolve_targets(conn, &draft, Some(id), visibility).await?;
         diesel::update(trainings::table.find(id))
             .set((
                 TrainingValues::from(&draft),
@@ -211,7 +289,7 @@ pub async fn update(
             .execute(conn)
             .await?;
         replace_targets(conn, id, &targets).await?;
-        load_one(conn, id, false).await
+        load_one(conn, id, false, visibility).await
     })
     .await
 }
@@ -221,9 +299,10 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     if_match: &IfMatch,
+    visibility: &Visibility,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = load_one(conn, id, true).await?;
+        let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let live_sessions: i64 = sessions::table
             .filter(sessions::training_id.eq(id))

@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod openapi_document;
 mod programmes;
+mod restricted_clients;
 mod security;
 mod seed;
 mod sessions;

@@ -126,10 +126,14 @@ impl TestApp {
     pub async fn client(&self, scopes: &[Scope], programmes: &[&str]) -> NewCredentials {
         let mut conn = self.db().await;
         let codes: Vec<String> = programmes.iter().map(|c| c.to_string()).collect();
-        let ids =
-            anct_formations::programmes::store::resolve_codes(&mut conn, &codes, |i| i.to_string())
-                .await
-                .expect("known programmes");
+        let ids = anct_formations::programmes::store::resolve_codes(
+            &mut conn,
+            &codes,
+            |i| i.to_string(),
+            &anct_formations::auth::Visibility::All,
+        )
+        .await
+        .expect("known programmes");
         clients::create(&mut conn, "test client", scopes, &ids)
             .await
             .expect("client created")
