@@ -14,8 +14,7 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
 
 /// List chefs de projet
@@ -31,11 +30,7 @@ use crate::openapi::responses::{
         (status = 200, description = "One page of chefs de projet", body = Page<ChefDeProjet>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/chefs_de_projet")]
@@ -69,11 +64,7 @@ pub async fn list_chefs_de_projet(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The person's version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/chefs_de_projet/{id}")]
@@ -103,16 +94,9 @@ pub async fn get_chef_de_projet(
             headers(
                 ("Location" = String, description = "The new person's URL"),
                 ("ETag" = String, description = "The person's version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/chefs_de_projet")]
@@ -147,18 +131,11 @@ pub async fn create_chef_de_projet(
     responses(
         (status = 200, description = "The updated chef de projet", body = ChefDeProjet,
             headers(("ETag" = String, description = "The person's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[patch("/chefs_de_projet/{id}")]
@@ -193,11 +170,7 @@ pub async fn update_chef_de_projet(
         (status = 204, description = "Deleted"),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[delete("/chefs_de_projet/{id}")]
@@ -227,11 +200,7 @@ pub async fn delete_chef_de_projet(
         (status = 200, description = "The anonymised record", body = ChefDeProjet,
             headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[post("/chefs_de_projet/{id}/erasure")]

@@ -14,8 +14,7 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
 
 /// List territories
@@ -31,11 +30,7 @@ use crate::openapi::responses::{
         (status = 200, description = "One page of territories", body = Page<Collectivite>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/collectivites")]
@@ -69,11 +64,7 @@ pub async fn list_collectivites(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The territory's version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/collectivites/{id}")]
@@ -103,16 +94,9 @@ pub async fn get_collectivite(
             headers(
                 ("Location" = String, description = "The new territory's URL"),
                 ("ETag" = String, description = "The territory's version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/collectivites")]
@@ -147,18 +131,11 @@ pub async fn create_collectivite(
     responses(
         (status = 200, description = "The updated territory", body = Collectivite,
             headers(("ETag" = String, description = "The territory's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[patch("/collectivites/{id}")]
@@ -194,11 +171,7 @@ pub async fn update_collectivite(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[delete("/collectivites/{id}")]

@@ -3,7 +3,10 @@
 // These types exist only to describe responses in the document; they are never built.
 #![allow(dead_code)]
 
-use utoipa::ToResponse;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{response::Response, Ref, RefOr};
+use utoipa::{IntoResponses, ToResponse};
 
 use crate::error::Problem;
 
@@ -170,3 +173,45 @@ pub struct Forbidden(Problem);
         "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
 )]
 pub struct TooManyRequests(Problem);
+
+/// Builds a response map from `(status, component name)` pairs, as references.
+fn references(pairs: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    pairs
+        .iter()
+        .map(|(status, name)| {
+            (
+                status.to_string(),
+                RefOr::Ref(Ref::from_response_name(*name)),
+            )
+        })
+        .collect()
+}
+
+/// The failures every authenticated operation can meet: 401, 403, 429, 500, 503.
+pub struct Common;
+
+impl IntoResponses for Common {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        references(&[
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("429", "TooManyRequests"),
+            ("500", "InternalError"),
+            ("503", "ServiceUnavailable"),
+        ])
+    }
+}
+
+/// The failures of an operation that takes a JSON body: 400, 413, 415, 422.
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        references(&[
+            ("400", "BadRequest"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "UnprocessableEntity"),
+        ])
+    }
+}

@@ -9,8 +9,7 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
 use crate::programmes::domain::ProgrammeDraft;
 use crate::programmes::store;
@@ -29,11 +28,7 @@ use crate::programmes::views::{Programme, ProgrammeFilter, ProgrammeInput, Progr
         (status = 200, description = "One page of programmes", body = Page<Programme>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/programmes")]
@@ -67,11 +62,7 @@ pub async fn list_programmes(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The programme's version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/programmes/{id}")]
@@ -100,16 +91,9 @@ pub async fn get_programme(
             headers(
                 ("Location" = String, description = "The new programme's URL"),
                 ("ETag" = String, description = "The programme's version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/programmes")]
@@ -145,17 +129,10 @@ pub async fn create_programme(
     responses(
         (status = 200, description = "The updated programme", body = Programme,
             headers(("ETag" = String, description = "The programme's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[patch("/programmes/{id}")]
@@ -189,11 +166,7 @@ pub async fn update_programme(
         (status = 204, description = "Deleted"),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[delete("/programmes/{id}")]

@@ -9,8 +9,7 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed, UnprocessableEntity,
 };
 use crate::sessions::domain::SessionDraft;
 use crate::sessions::store;
@@ -29,11 +28,7 @@ use crate::sessions::views::{CancelSession, Session, SessionFilter, SessionInput
         (status = 200, description = "One page of sessions", body = Page<Session>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/sessions")]
@@ -67,11 +62,7 @@ pub async fn list_sessions(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The session's version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/sessions/{id}")]
@@ -101,15 +92,8 @@ pub async fn get_session(
             headers(
                 ("Location" = String, description = "The new session's URL"),
                 ("ETag" = String, description = "The session's version, quoted"))),
-        (status = 400, response = BadRequest),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/sessions")]
@@ -147,18 +131,11 @@ pub async fn create_session(
     responses(
         (status = 200, description = "The updated session", body = Session,
             headers(("ETag" = String, description = "The session's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[patch("/sessions/{id}")]
@@ -201,11 +178,7 @@ pub async fn update_session(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[delete("/sessions/{id}")]
@@ -237,18 +210,11 @@ pub async fn delete_session(
     responses(
         (status = 200, description = "The cancelled session", body = Session,
             headers(("ETag" = String, description = "The session's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/sessions/{id}/cancel")]
@@ -292,11 +258,7 @@ pub async fn cancel_session(
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[post("/sessions/{id}/complete")]

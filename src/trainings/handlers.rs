@@ -9,8 +9,7 @@ use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
 use crate::openapi::responses::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableEntity, UnsupportedMediaType,
+    BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
 use crate::trainings::domain::TrainingDraft;
 use crate::trainings::store;
@@ -29,11 +28,7 @@ use crate::trainings::views::{Training, TrainingFilter, TrainingInput, TrainingP
         (status = 200, description = "One page of trainings", body = Page<Training>,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/trainings")]
@@ -67,11 +62,7 @@ pub async fn list_trainings(
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "The training's version, quoted"))),
         (status = 404, response = NotFound),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[get("/trainings/{id}")]
@@ -102,16 +93,9 @@ pub async fn get_training(
             headers(
                 ("Location" = String, description = "The new training's URL"),
                 ("ETag" = String, description = "The training's version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[post("/trainings")]
@@ -146,17 +130,10 @@ pub async fn create_training(
     responses(
         (status = 200, description = "The updated training", body = Training,
             headers(("ETag" = String, description = "The training's new version, quoted"))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = UnprocessableEntity),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        BodyErrors,
+        Common,
     )
 )]
 #[patch("/trainings/{id}")]
@@ -191,11 +168,7 @@ pub async fn update_training(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Common,
     )
 )]
 #[delete("/trainings/{id}")]
