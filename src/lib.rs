@@ -2,6 +2,7 @@
 //! ANCT's programmes, run with CNFPT.
 
 pub mod auth;
+pub mod changes;
 pub mod chefs_de_projet;
 pub mod cli;
 pub mod collectivites;

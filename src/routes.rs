@@ -4,7 +4,8 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    auth, chefs_de_projet, collectivites, enrolments, health, programmes, sessions, trainings,
+    auth, changes, chefs_de_projet, collectivites, enrolments, health, programmes, sessions,
+    trainings,
 };
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -15,6 +16,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(
             scope("/api/v1")
                 .service(auth::handlers::issue_token)
+                .service(changes::handlers::list_changes)
                 .service(programmes::handlers::list_programmes)
                 .service(programmes::handlers::create_programme)
                 .service(programmes::handlers::get_programme)

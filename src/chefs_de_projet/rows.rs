@@ -8,7 +8,7 @@ use crate::chefs_de_projet::domain::ChefDraft;
 use crate::chefs_de_projet::views::{ChefDeProjet, ChefDeProjetInput, ChefStatus};
 use crate::db::schema::chefs_de_projet;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = chefs_de_projet, check_for_backend(diesel::pg::Pg))]
 pub struct ChefRow {
     pub id: Uuid,

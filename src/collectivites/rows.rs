@@ -8,7 +8,7 @@ use crate::collectivites::domain::CollectiviteDraft;
 use crate::collectivites::views::{Collectivite, CollectiviteInput, CollectiviteKind, Membership};
 use crate::db::schema::{collectivite_programmes, collectivites};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = collectivites, check_for_backend(diesel::pg::Pg))]
 pub struct CollectiviteRow {
     pub id: Uuid,

@@ -196,3 +196,24 @@ diesel::table! {
         retired_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    changes (id) {
+        id -> Int8,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        position -> Nullable<Int8>,
+        action -> Nullable<Text>,
+        version -> Nullable<Int8>,
+        row_data -> Nullable<Jsonb>,
+        programme_ids -> Nullable<Array<Uuid>>,
+        occurred_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    change_feed_state (singleton) {
+        singleton -> Bool,
+        pruned_before -> Int8,
+    }
+}

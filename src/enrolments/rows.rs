@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::schema::{enrolment_transitions, enrolments};
 use crate::enrolments::views::{Enrolment, EnrolmentStatus, Transition};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = enrolments, check_for_backend(diesel::pg::Pg))]
 pub struct EnrolmentRow {
     pub id: Uuid,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::changes::{cursor::FEED_CURSOR_HEADER, FeedCursor};
 use crate::error::{ApiError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -102,10 +103,11 @@ impl<T: Identified + Serialize> Page<T> {
         }
     }
 
-    /// 200 with the page and, when more follow, a `Link` to the next one (the request's own
-    /// query, with the new cursor).
-    pub fn into_response(self, request: &HttpRequest) -> HttpResponse {
+    /// 200 with the page, the feed cursor it is consistent with (`X-Feed-Cursor`) and, when
+    /// more follow, a `Link` to the next one (the request's own query, with the new cursor).
+    pub fn into_response(self, request: &HttpRequest, feed: FeedCursor) -> HttpResponse {
         let mut response = HttpResponse::Ok();
+        response.insert_header((FEED_CURSOR_HEADER, feed.encode()));
         if let Some(cursor) = &self.next_cursor {
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {

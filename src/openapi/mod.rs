@@ -50,6 +50,7 @@ const DESCRIPTION: &str = include_str!("description.md");
         (name = "trainings", description = "CNFPT's training catalogue"),
         (name = "sessions", description = "Dated sessions of a training, with capacity and enrolment window"),
         (name = "enrolments", description = "Chefs de projet on sessions, and their lifecycle"),
+        (name = "changes", description = "The change feed: every committed change, in commit order, for partners that sync"),
         (name = "operations", description = "Health probes"),
     ),
     components(

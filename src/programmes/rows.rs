@@ -8,7 +8,7 @@ use crate::db::schema::programmes;
 use crate::programmes::domain::ProgrammeDraft;
 use crate::programmes::views::{Programme, ProgrammeStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = programmes, check_for_backend(diesel::pg::Pg))]
 pub struct ProgrammeRow {
     pub id: Uuid,

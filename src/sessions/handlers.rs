@@ -26,7 +26,9 @@ use crate::sessions::views::{CancelSession, Session, SessionFilter, SessionInput
     params(SessionFilter),
     responses(
         (status = 200, description = "One page of sessions", body = Page<Session>,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
+                ("X-Feed-Cursor" = String, description = "The change-feed cursor this page is consistent with: follow `GET /api/v1/changes?after=` from it after a full pull"))),
         (status = 400, response = BadRequest),
         Common,
     )
@@ -41,8 +43,19 @@ pub async fn list_sessions(
     caller.require(Scope::TrainingsRead)?;
     let filter = query.0;
     let mut conn = pool.get().await?;
-    let rows = store::list(&mut conn, &filter, &caller.visibility()).await?;
-    Ok(Page::from_rows(rows, filter.limit).into_response(&request))
+    let visibility = caller.visibility();
+    // The page and the feed cursor come from one snapshot: following the feed from that cursor
+    // misses nothing and repeats nothing.
+    let (rows, feed) = conn
+        .build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run::<_, ApiError, _>(async |conn| {
+            let rows = store::list(conn, &filter, &visibility).await?;
+            Ok((rows, crate::changes::store::head(conn).await?))
+        })
+        .await?;
+    Ok(Page::from_rows(rows, filter.limit).into_response(&request, feed))
 }
 
 /// Read a session

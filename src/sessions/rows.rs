@@ -8,7 +8,7 @@ use crate::db::schema::sessions;
 use crate::sessions::domain::SessionDraft;
 use crate::sessions::views::{Location, Session, SessionInput, SessionStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
 pub struct SessionRow {
     pub id: Uuid,

@@ -8,7 +8,7 @@ use crate::db::schema::trainings;
 use crate::trainings::domain::TrainingDraft;
 use crate::trainings::views::{Modality, Training, TrainingInput, TrainingStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = trainings, check_for_backend(diesel::pg::Pg))]
 pub struct TrainingRow {
     pub id: Uuid,

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod changes;
 mod chefs_de_projet;
 mod collectivites;
 mod database_outage;

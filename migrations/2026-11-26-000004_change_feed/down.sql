@@ -1,0 +1,16 @@
+DROP TRIGGER changes_seal ON changes;
+DROP FUNCTION seal_change();
+DROP FUNCTION training_programme_ids(uuid);
+DROP TRIGGER enrolments_capture ON enrolments;
+DROP TRIGGER sessions_capture ON sessions;
+DROP TRIGGER training_programmes_capture ON training_programmes;
+DROP TRIGGER trainings_capture ON trainings;
+DROP TRIGGER chef_programmes_capture ON chef_programmes;
+DROP TRIGGER chefs_de_projet_capture ON chefs_de_projet;
+DROP TRIGGER collectivite_programmes_capture ON collectivite_programmes;
+DROP TRIGGER collectivites_capture ON collectivites;
+DROP TRIGGER programmes_capture ON programmes;
+DROP FUNCTION capture_change();
+DROP TABLE change_feed_state;
+DROP TABLE changes;
+DROP SEQUENCE change_position;
