@@ -42,6 +42,9 @@ pub struct Config {
     /// `RATE_LIMIT_PER_MINUTE`: requests a client may make per minute on one instance (429
     /// beyond, with `Retry-After`). Default 6000; 0 disables the limit.
     pub rate_limit_per_minute: u32,
+    /// `FEED_RETENTION_DAYS`: how long changes stay in the feed (a cursor older than that gets
+    /// 410). Default 30.
+    pub feed_retention: Duration,
 }
 
 /// A variable that is set but cannot be read as its type.
@@ -103,6 +106,7 @@ impl Config {
             token_ttl: Duration::from_secs(number("TOKEN_TTL_S", 900)?.clamp(60, 86_400)),
             rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 6000)?.min(u64::from(u32::MAX))
                 as u32,
+            feed_retention: Duration::from_secs(number("FEED_RETENTION_DAYS", 30)?.max(1) * 86_400),
         })
     }
 }
@@ -139,6 +143,7 @@ impl fmt::Debug for Config {
             .field("jwt_audience", &self.jwt_audience)
             .field("token_ttl", &self.token_ttl)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("feed_retention", &self.feed_retention)
             .finish()
     }
 }

@@ -46,6 +46,7 @@ pub async fn start(
     db::error::set_retry_after(config.retry_after);
     let auth = web::Data::new(auth_state(config, &pool).await?);
     pool.warm_up().await;
+    spawn_feed_pruning(pool.clone(), config.feed_retention);
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_openapi(&document));
     let pool = web::Data::new(pool);
@@ -122,6 +123,25 @@ async fn auth_state(
         },
         limiter: RateLimiter::new(config.rate_limit_per_minute),
     })
+}
+
+/// Prunes the change feed past its retention window, hourly. Pruning twice is harmless, so every
+/// instance may do it.
+fn spawn_feed_pruning(pool: DbPool, retention: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let Ok(mut conn) = pool.get().await else {
+                continue;
+            };
+            match crate::changes::store::prune(&mut conn, retention).await {
+                Ok(0) => {}
+                Ok(n) => log::info!("pruned {n} changes older than the feed retention"),
+                Err(error) => log::warn!("cannot prune the change feed: {error}"),
+            }
+        }
+    });
 }
 
 /// How often each instance rereads the signing keys.

@@ -32,13 +32,15 @@ pub async fn pruned_before(conn: &mut AsyncPgConnection) -> Result<i64, ApiError
         .await?)
 }
 
-/// The last position committed, for the `X-Feed-Cursor` of a list read in the same snapshot.
+/// The last position committed (or, when the feed was pruned empty, the last one pruned), for
+/// the `X-Feed-Cursor` of a list read in the same snapshot.
 pub async fn head(conn: &mut AsyncPgConnection) -> Result<FeedCursor, ApiError> {
     let head: Option<i64> = changes::table
         .select(diesel::dsl::max(changes::position))
         .first(conn)
         .await?;
-    Ok(FeedCursor(head.unwrap_or(0)))
+    let pruned_before = pruned_before(conn).await?;
+    Ok(FeedCursor(head.unwrap_or(0).max(pruned_before - 1).max(0)))
 }
 
 /// Up to `limit` changes after `after` of `types` that the caller sees, and the cursor to
@@ -213,4 +215,34 @@ pub async fn forget_person(conn: &mut AsyncPgConnection, chef_id: Uuid) -> Resul
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Deletes the changes older than `retention` (a prefix of the feed: positions are given in
+/// time order) and records where the feed now starts. Returns how many were deleted.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    retention: std::time::Duration,
+) -> Result<usize, ApiError> {
+    let horizon =
+        Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(30));
+    let deleted: Vec<Option<i64>> = diesel::delete(
+        changes::table
+            .filter(changes::position.is_not_null())
+            .filter(changes::occurred_at.lt(horizon)),
+    )
+    .returning(changes::position)
+    .get_results(conn)
+    .await?;
+    if let Some(last) = deleted.iter().flatten().max() {
+        diesel::update(change_feed_state::table)
+            .set(change_feed_state::pruned_before.eq(
+                diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+                    "GREATEST(pruned_before, {})",
+                    last + 1
+                )),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(deleted.len())
 }

@@ -277,14 +277,27 @@ async fn a_cursor_older_than_the_retention_window_is_gone() {
     let (_, old) = drain(&app, &app.token, None, "").await;
     app.programme(ACV).await;
     let mut conn = app.db().await;
-    conn.batch_execute("DELETE FROM changes WHERE position <= 100; UPDATE change_feed_state SET pruned_before = 101")
+    // Everything is older than a retention of zero once a moment has passed.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let pruned = anct_formations::changes::store::prune(&mut conn, Duration::ZERO)
         .await
         .unwrap();
+    assert!(pruned >= 2, "{pruned}");
     let body = app
         .get(&format!("{FEED}?after={old}"))
         .await
         .assert_problem(410, "cursor_expired");
     assert!(body["detail"].as_str().unwrap().contains("X-Feed-Cursor"));
+    // The way back: the lists' cursor, from which the feed goes on.
+    let reply = app.get("/api/v1/programmes").await;
+    let cursor = reply.header("x-feed-cursor").unwrap().to_string();
+    app.get(&format!("{FEED}?after={cursor}"))
+        .await
+        .assert_json(200);
+    app.programme("villages-d-avenir").await;
+    let (changes, _) = drain(&app, &app.token, Some(&cursor), "").await;
+    assert_eq!(changes.len(), 1);
+    conn.batch_execute("SELECT 1").await.unwrap();
 }
 
 /// Writers whose transactions commit out of order — some held open on purpose while later ones
