@@ -45,6 +45,9 @@ pub struct Config {
     /// `FEED_RETENTION_DAYS`: how long changes stay in the feed (a cursor older than that gets
     /// 410). Default 30.
     pub feed_retention: Duration,
+    /// `IDEMPOTENCY_TTL_HOURS`: how long an `Idempotency-Key` and its response are kept. Default
+    /// 48 (at least 24).
+    pub idempotency_ttl: Duration,
 }
 
 /// A variable that is set but cannot be read as its type.
@@ -107,6 +110,9 @@ impl Config {
             rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 6000)?.min(u64::from(u32::MAX))
                 as u32,
             feed_retention: Duration::from_secs(number("FEED_RETENTION_DAYS", 30)?.max(1) * 86_400),
+            idempotency_ttl: Duration::from_secs(
+                number("IDEMPOTENCY_TTL_HOURS", 48)?.max(24) * 3600,
+            ),
         })
     }
 }
@@ -144,6 +150,7 @@ impl fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("feed_retention", &self.feed_retention)
+            .field("idempotency_ttl", &self.idempotency_ttl)
             .finish()
     }
 }

@@ -12,6 +12,7 @@ pub mod enrolments;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod logging;
 pub mod openapi;
 pub mod programmes;

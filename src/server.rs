@@ -46,7 +46,7 @@ pub async fn start(
     db::error::set_retry_after(config.retry_after);
     let auth = web::Data::new(auth_state(config, &pool).await?);
     pool.warm_up().await;
-    spawn_feed_pruning(pool.clone(), config.feed_retention);
+    spawn_pruning(pool.clone(), config.feed_retention, config.idempotency_ttl);
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_openapi(&document));
     let pool = web::Data::new(pool);
@@ -125,9 +125,9 @@ async fn auth_state(
     })
 }
 
-/// Prunes the change feed past its retention window, hourly. Pruning twice is harmless, so every
-/// instance may do it.
-fn spawn_feed_pruning(pool: DbPool, retention: Duration) {
+/// Prunes the change feed past its retention window and expired idempotency keys, hourly.
+/// Pruning twice is harmless, so every instance may do it.
+fn spawn_pruning(pool: DbPool, retention: Duration, idempotency_ttl: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -139,6 +139,9 @@ fn spawn_feed_pruning(pool: DbPool, retention: Duration) {
                 Ok(0) => {}
                 Ok(n) => log::info!("pruned {n} changes older than the feed retention"),
                 Err(error) => log::warn!("cannot prune the change feed: {error}"),
+            }
+            if let Err(error) = crate::idempotency::prune(&mut conn, idempotency_ttl).await {
+                log::warn!("cannot prune idempotency keys: {error}");
             }
         }
     });

@@ -13,6 +13,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
@@ -115,16 +116,20 @@ pub async fn get_chef_de_projet(
 #[post("/chefs_de_projet")]
 pub async fn create_chef_de_projet(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<ChefDeProjetInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
-    let body = body.into_inner()?;
-    let draft = ChefDraft::try_from(body)?;
-    let mut conn = pool.get().await?;
-    let chef = store::create(&mut conn, &draft, &caller.visibility()).await?;
-    let location = format!("/api/v1/chefs_de_projet/{}", chef.id);
-    Ok(created_response(&chef, location))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let draft = ChefDraft::try_from(body)?;
+        let chef = store::create(conn, &draft, &caller.visibility()).await?;
+        let location = format!("/api/v1/chefs_de_projet/{}", chef.id);
+        Ok(created_response(&chef, location))
+    })
+    .await
 }
 
 /// Update a chef de projet
@@ -219,12 +224,15 @@ pub async fn delete_chef_de_projet(
 #[post("/chefs_de_projet/{id}/erasure")]
 pub async fn erase_chef_de_projet(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PeopleWrite)?;
-    let mut conn = pool.get().await?;
-    let chef =
-        crate::enrolments::erasure::erase_chef(&mut conn, key.0, &caller.visibility()).await?;
-    Ok(updated_response(&chef))
+    idempotency::run(&pool, &caller, &idempotency, &[], async |conn| {
+        let chef =
+            crate::enrolments::erasure::erase_chef(conn, key.0, &caller.visibility()).await?;
+        Ok(updated_response(&chef))
+    })
+    .await
 }

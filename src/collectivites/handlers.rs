@@ -13,6 +13,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
@@ -115,16 +116,20 @@ pub async fn get_collectivite(
 #[post("/collectivites")]
 pub async fn create_collectivite(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<CollectiviteInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::CollectivitesWrite)?;
-    let body = body.into_inner()?;
-    let draft = CollectiviteDraft::try_from(body)?;
-    let mut conn = pool.get().await?;
-    let collectivite = store::create(&mut conn, &draft, &caller.visibility()).await?;
-    let location = format!("/api/v1/collectivites/{}", collectivite.id);
-    Ok(created_response(&collectivite, location))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let draft = CollectiviteDraft::try_from(body)?;
+        let collectivite = store::create(conn, &draft, &caller.visibility()).await?;
+        let location = format!("/api/v1/collectivites/{}", collectivite.id);
+        Ok(created_response(&collectivite, location))
+    })
+    .await
 }
 
 /// Update a territory

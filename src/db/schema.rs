@@ -217,3 +217,15 @@ diesel::table! {
         pruned_before -> Int8,
     }
 }
+
+diesel::table! {
+    idempotency_keys (client_id, key) {
+        client_id -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        response_status -> Int4,
+        response_headers -> Jsonb,
+        response_body -> Bytea,
+        created_at -> Timestamptz,
+    }
+}

@@ -14,6 +14,7 @@ use crate::enrolments::views::{
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
@@ -145,43 +146,47 @@ pub async fn get_enrolment_history(
 #[post("/enrolments")]
 pub async fn create_enrolment(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<EnrolmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let body = body.into_inner()?;
-    let input = body;
-    let mut conn = pool.get().await?;
-    let actor = caller.actor();
-    let visibility = caller.visibility();
-    // What the caller does not see does not exist for it.
-    if sessions::store::find(&mut conn, input.session_id, &visibility)
-        .await
-        .is_err()
-    {
-        return Err(ApiError::invalid_field(
-            "session_id",
-            "unknown_session",
-            "no session has this id",
-        ));
-    }
-    if !chefs_de_projet::store::is_visible(&mut conn, input.chef_de_projet_id, &visibility).await? {
-        return Err(ApiError::invalid_field(
-            "chef_de_projet_id",
-            "unknown_chef_de_projet",
-            "no chef de projet has this id",
-        ));
-    }
-    let id = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
-        })
-        .await?;
-    let enrolment = store::find(&mut conn, id, &visibility).await?;
-    Ok(created_response(
-        &enrolment,
-        format!("/api/v1/enrolments/{id}"),
-    ))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let input = body;
+        let actor = caller.actor();
+        let visibility = caller.visibility();
+        // What the caller does not see does not exist for it.
+        if sessions::store::find(conn, input.session_id, &visibility)
+            .await
+            .is_err()
+        {
+            return Err(ApiError::invalid_field(
+                "session_id",
+                "unknown_session",
+                "no session has this id",
+            ));
+        }
+        if !chefs_de_projet::store::is_visible(conn, input.chef_de_projet_id, &visibility).await? {
+            return Err(ApiError::invalid_field(
+                "chef_de_projet_id",
+                "unknown_chef_de_projet",
+                "no chef de projet has this id",
+            ));
+        }
+        let id = conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
+            })
+            .await?;
+        let enrolment = store::find(conn, id, &visibility).await?;
+        Ok(created_response(
+            &enrolment,
+            format!("/api/v1/enrolments/{id}"),
+        ))
+    })
+    .await
 }
 
 /// A required, trimmed reason of at most 500 characters.
@@ -196,20 +201,19 @@ fn optional_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
 
 /// Runs one transition under `If-Match` and answers with the enrolment as it is after it.
 async fn transition(
-    pool: &DbPool,
+    conn: &mut diesel_async::AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
     if_match: &IfMatch,
     change: Change,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = pool.get().await?;
     let actor = caller.actor();
     let visibility = caller.visibility();
     conn.transaction::<_, ApiError, _>(async |conn| {
         lifecycle::apply(conn, id, change, &actor, if_match, &visibility).await
     })
     .await?;
-    let enrolment = store::find(&mut conn, id, &visibility).await?;
+    let enrolment = store::find(conn, id, &visibility).await?;
     Ok(updated_response(&enrolment))
 }
 
@@ -238,15 +242,20 @@ async fn transition(
 #[post("/enrolments/{id}/approve")]
 pub async fn approve_enrolment(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let body = body.into_inner()?;
-    let reason = optional_reason(body.reason.as_deref())?;
-    transition(&pool, &caller, key.0, &if_match, Change::Approve(reason)).await
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let reason = optional_reason(body.reason.as_deref())?;
+        transition(conn, &caller, key.0, &if_match, Change::Approve(reason)).await
+    })
+    .await
 }
 
 /// Refuse an enrolment
@@ -273,15 +282,20 @@ pub async fn approve_enrolment(
 #[post("/enrolments/{id}/refuse")]
 pub async fn refuse_enrolment(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let body = body.into_inner()?;
-    let reason = required_reason(&body)?;
-    transition(&pool, &caller, key.0, &if_match, Change::Refuse(reason)).await
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let reason = required_reason(&body)?;
+        transition(conn, &caller, key.0, &if_match, Change::Refuse(reason)).await
+    })
+    .await
 }
 
 /// Cancel an enrolment
@@ -309,15 +323,20 @@ pub async fn refuse_enrolment(
 #[post("/enrolments/{id}/cancel")]
 pub async fn cancel_enrolment(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let body = body.into_inner()?;
-    let reason = required_reason(&body)?;
-    transition(&pool, &caller, key.0, &if_match, Change::Cancel(reason)).await
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let reason = required_reason(&body)?;
+        transition(conn, &caller, key.0, &if_match, Change::Cancel(reason)).await
+    })
+    .await
 }
 
 /// Record attendance
@@ -345,21 +364,26 @@ pub async fn cancel_enrolment(
 #[post("/enrolments/{id}/attendance")]
 pub async fn record_enrolment_attendance(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<AttendanceInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
-    let body = body.into_inner()?;
-    let AttendanceInput { attended, reason } = body;
-    let reason = optional_reason(reason.as_deref())?;
-    transition(
-        &pool,
-        &caller,
-        key.0,
-        &if_match,
-        Change::Attendance { attended, reason },
-    )
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let AttendanceInput { attended, reason } = body;
+        let reason = optional_reason(reason.as_deref())?;
+        transition(
+            conn,
+            &caller,
+            key.0,
+            &if_match,
+            Change::Attendance { attended, reason },
+        )
+        .await
+    })
     .await
 }

@@ -31,6 +31,11 @@ impl<T: DeserializeOwned> JsonBody<T> {
     pub fn into_inner(self) -> Result<T, ApiError> {
         parse(&self.body?)
     }
+
+    /// The bytes received (empty when they could not be read), for idempotency fingerprints.
+    pub fn raw(&self) -> &[u8] {
+        self.body.as_deref().unwrap_or_default()
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {

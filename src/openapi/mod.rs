@@ -12,6 +12,52 @@ use utoipa::Modify;
 use crate::auth::Scope;
 use crate::error::{FieldError, Problem};
 
+const IDEMPOTENCY_KEY: &str = "Makes the request safe to retry: the same key and body replay the first response (with `Idempotent-Replayed: true`); the same key with another request is a 422 (`idempotency_key_reused`); while the first is running, a 409 (`idempotency_key_in_use`). Keys are per client and kept 48 hours. A UUID is ideal.";
+
+/// Adds the `Idempotency-Key` header, and the 409 it can cause, to every POST but the token
+/// endpoint (which follows OAuth 2.0).
+struct IdempotencyDoc;
+
+impl Modify for IdempotencyDoc {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{Ref, RefOr, Required};
+        for item in openapi.paths.paths.values_mut() {
+            let Some(operation) = item.post.as_mut() else {
+                continue;
+            };
+            if operation.operation_id.as_deref() == Some("issue_token") {
+                continue;
+            }
+            let header = ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(IDEMPOTENCY_KEY))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255)),
+                ))
+                .example(Some(serde_json::json!(
+                    "5f0c7c3e-5a7e-4b0f-9d7e-0a4b8f0e2c11"
+                )))
+                .build();
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(header));
+            operation
+                .responses
+                .responses
+                .entry("409".into())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Conflict")));
+        }
+    }
+}
+
 /// Declares the OAuth 2.0 client-credentials scheme and its scopes.
 struct SecurityDoc;
 
@@ -41,7 +87,7 @@ const DESCRIPTION: &str = include_str!("description.md");
         description = DESCRIPTION,
         license(name = "MIT", identifier = "MIT"),
     ),
-    modifiers(&SecurityDoc),
+    modifiers(&SecurityDoc, &IdempotencyDoc),
     tags(
         (name = "authentication", description = "OAuth 2.0 client credentials and the public keys of tokens"),
         (name = "programmes", description = "ANCT programmes for local authorities (Petites villes de demain, Action cœur de ville …)"),

@@ -8,6 +8,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
@@ -112,17 +113,21 @@ pub async fn get_programme(
 #[post("/programmes")]
 pub async fn create_programme(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ProgrammesWrite)?;
     caller.require_unrestricted()?;
-    let body = body.into_inner()?;
-    let draft = ProgrammeDraft::try_from(body)?;
-    let mut conn = pool.get().await?;
-    let programme = store::create(&mut conn, &draft).await?;
-    let location = format!("/api/v1/programmes/{}", programme.id);
-    Ok(created_response(&programme, location))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let draft = ProgrammeDraft::try_from(body)?;
+        let programme = store::create(conn, &draft).await?;
+        let location = format!("/api/v1/programmes/{}", programme.id);
+        Ok(created_response(&programme, location))
+    })
+    .await
 }
 
 /// Update a programme

@@ -8,6 +8,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed, UnprocessableEntity,
 };
@@ -112,16 +113,20 @@ pub async fn get_session(
 #[post("/sessions")]
 pub async fn create_session(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let body = body.into_inner()?;
-    let draft = SessionDraft::try_from(body)?;
-    let mut conn = pool.get().await?;
-    let session = store::create(&mut conn, &draft, &caller.visibility()).await?;
-    let location = format!("/api/v1/sessions/{}", session.id);
-    Ok(created_response(&session, location))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let draft = SessionDraft::try_from(body)?;
+        let session = store::create(conn, &draft, &caller.visibility()).await?;
+        let location = format!("/api/v1/sessions/{}", session.id);
+        Ok(created_response(&session, location))
+    })
+    .await
 }
 
 /// Update a session
@@ -233,24 +238,28 @@ pub async fn delete_session(
 #[post("/sessions/{id}/cancel")]
 pub async fn cancel_session(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<CancelSession>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let body = body.into_inner()?;
-    let mut conn = pool.get().await?;
-    let session = store::cancel(
-        &mut conn,
-        key.0,
-        &if_match,
-        body.reason,
-        &caller.actor(),
-        &caller.visibility(),
-    )
-    .await?;
-    Ok(updated_response(&session))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let session = store::cancel(
+            conn,
+            key.0,
+            &if_match,
+            body.reason,
+            &caller.actor(),
+            &caller.visibility(),
+        )
+        .await?;
+        Ok(updated_response(&session))
+    })
+    .await
 }
 
 /// Complete a session
@@ -277,12 +286,15 @@ pub async fn cancel_session(
 #[post("/sessions/{id}/complete")]
 pub async fn complete_session(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     key: ResourceKey,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let mut conn = pool.get().await?;
-    let session = store::complete(&mut conn, key.0, &if_match, &caller.visibility()).await?;
-    Ok(updated_response(&session))
+    idempotency::run(&pool, &caller, &idempotency, &[], async |conn| {
+        let session = store::complete(conn, key.0, &if_match, &caller.visibility()).await?;
+        Ok(updated_response(&session))
+    })
+    .await
 }

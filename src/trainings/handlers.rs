@@ -8,6 +8,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{
     BadRequest, BodyErrors, Common, Conflict, NotFound, PreconditionFailed,
 };
@@ -114,16 +115,20 @@ pub async fn get_training(
 #[post("/trainings")]
 pub async fn create_training(
     caller: Caller,
+    idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
     body: JsonBody<TrainingInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsWrite)?;
-    let body = body.into_inner()?;
-    let draft = TrainingDraft::try_from(body)?;
-    let mut conn = pool.get().await?;
-    let training = store::create(&mut conn, &draft, &caller.visibility()).await?;
-    let location = format!("/api/v1/trainings/{}", training.id);
-    Ok(created_response(&training, location))
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let body = body.into_inner()?;
+        let draft = TrainingDraft::try_from(body)?;
+        let training = store::create(conn, &draft, &caller.visibility()).await?;
+        let location = format!("/api/v1/trainings/{}", training.id);
+        Ok(created_response(&training, location))
+    })
+    .await
 }
 
 /// Update a training

@@ -10,6 +10,7 @@ mod docs;
 mod enrolments;
 mod errors;
 mod health;
+mod idempotency;
 mod openapi_document;
 mod programmes;
 mod restricted_clients;
