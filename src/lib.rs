@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod logging;
 pub mod openapi;
 pub mod programmes;
+pub mod references;
 pub mod routes;
 pub mod seed;
 pub mod server;

@@ -4,8 +4,8 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    auth, changes, chefs_de_projet, collectivites, enrolments, health, programmes, sessions,
-    trainings,
+    auth, changes, chefs_de_projet, collectivites, enrolments, health, programmes, references,
+    sessions, trainings,
 };
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -38,6 +38,10 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(trainings::handlers::get_training)
                 .service(trainings::handlers::update_training)
                 .service(trainings::handlers::delete_training)
+                .service(references::handlers::upsert_sessions)
+                .service(references::handlers::upsert_enrolments)
+                .service(references::handlers::put_session)
+                .service(references::handlers::put_enrolment)
                 .service(sessions::handlers::list_sessions)
                 .service(sessions::handlers::create_session)
                 .service(sessions::handlers::get_session)

@@ -229,3 +229,13 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    partner_refs (client_id, resource_type, reference) {
+        client_id -> Text,
+        resource_type -> Text,
+        reference -> Text,
+        resource_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}

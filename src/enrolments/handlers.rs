@@ -153,38 +153,45 @@ pub async fn create_enrolment(
     caller.require(Scope::EnrolmentsWrite)?;
     let raw = body.raw().to_vec();
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
-        let body = body.into_inner()?;
-        let input = body;
-        let actor = caller.actor();
-        let visibility = caller.visibility();
-        // What the caller does not see does not exist for it.
-        if sessions::store::find(conn, input.session_id, &visibility)
-            .await
-            .is_err()
-        {
-            return Err(ApiError::invalid_field(
-                "session_id",
-                "unknown_session",
-                "no session has this id",
-            ));
-        }
-        if !chefs_de_projet::store::is_visible(conn, input.chef_de_projet_id, &visibility).await? {
-            return Err(ApiError::invalid_field(
-                "chef_de_projet_id",
-                "unknown_chef_de_projet",
-                "no chef de projet has this id",
-            ));
-        }
-        let id = conn
-            .transaction::<_, ApiError, _>(async |conn| {
-                lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
-            })
-            .await?;
-        let enrolment = store::find(conn, id, &visibility).await?;
+        let input = body.into_inner()?;
+        let id = enrol_as(conn, &caller, &input).await?;
+        let enrolment = store::find(conn, id, &caller.visibility()).await?;
         Ok(created_response(
             &enrolment,
             format!("/api/v1/enrolments/{id}"),
         ))
+    })
+    .await
+}
+
+/// Enrols for `caller`: what the caller does not see does not exist for it, then every
+/// eligibility rule of the lifecycle.
+pub async fn enrol_as(
+    conn: &mut diesel_async::AsyncPgConnection,
+    caller: &Caller,
+    input: &EnrolmentInput,
+) -> Result<Uuid, ApiError> {
+    let visibility = caller.visibility();
+    if sessions::store::find(conn, input.session_id, &visibility)
+        .await
+        .is_err()
+    {
+        return Err(ApiError::invalid_field(
+            "session_id",
+            "unknown_session",
+            "no session has this id",
+        ));
+    }
+    if !chefs_de_projet::store::is_visible(conn, input.chef_de_projet_id, &visibility).await? {
+        return Err(ApiError::invalid_field(
+            "chef_de_projet_id",
+            "unknown_chef_de_projet",
+            "no chef de projet has this id",
+        ));
+    }
+    let actor = caller.actor();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        lifecycle::enrol(conn, input.session_id, input.chef_de_projet_id, &actor).await
     })
     .await
 }

@@ -13,6 +13,7 @@ mod health;
 mod idempotency;
 mod openapi_document;
 mod programmes;
+mod references;
 mod restricted_clients;
 mod security;
 mod seed;

@@ -1,0 +1,235 @@
+//! `PUT /api/v1/sessions/ref:{reference}`, `PUT /api/v1/enrolments/ref:{reference}` and the
+//! batch upserts of sessions and enrolments.
+
+use actix_web::{post, put, web, HttpRequest, HttpResponse};
+use diesel_async::AsyncConnection;
+
+use crate::auth::{Caller, Scope};
+use crate::db::DbPool;
+use crate::enrolments::views::{Enrolment, EnrolmentInput};
+use crate::error::ApiError;
+use crate::http::conditional::{created_response, updated_response};
+use crate::http::resource_key::{path_key, PathKey};
+use crate::http::{IfMatch, JsonBody};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::openapi::responses::{BodyErrors, Common, Conflict, NotFound, PreconditionFailed};
+use crate::references::batch::{check_size, read_item, BatchRequest, BatchResponse};
+use crate::references::upsert::{self, Upserted};
+use crate::sessions::views::{Session, SessionInput};
+
+/// The reference of a `PUT …/ref:{reference}` path.
+fn reference_of(request: &HttpRequest) -> Result<String, ApiError> {
+    match path_key(request.match_info().get("id").unwrap_or_default()) {
+        PathKey::Reference(reference) => Ok(reference.to_string()),
+        _ => Err(ApiError::invalid_field(
+            "id",
+            "reference_required",
+            "PUT creates or updates by your reference: use …/ref:<reference> (1 to 200 characters without spaces)",
+        )),
+    }
+}
+
+/// Create or update a session by your reference
+///
+/// The path is `/api/v1/sessions/ref:<your reference>`. Creates the session (201) if the
+/// reference is new to your client, else applies the body to it (200) like a merge patch:
+/// fields left out keep their value. `If-Match` applies to the update.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "put_session_by_reference",
+    security(("oauth2" = ["trainings:write"])),
+    params(
+        ("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:cnfpt-2027-0042"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` an update is based on"),
+    ),
+    request_body = SessionInput,
+    responses(
+        (status = 201, description = "Created", body = Session,
+            headers(("Location" = String, description = "The session's URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Updated", body = Session, headers(("ETag" = String, description = "Its version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/sessions/{id}")]
+pub async fn put_session(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    if_match: IfMatch,
+    body: JsonBody<SessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    match upsert::session(&mut conn, &caller, &reference, input, &if_match).await? {
+        Upserted::Created(session) => {
+            let location = format!("/api/v1/sessions/{}", session.id);
+            Ok(created_response(&session, location))
+        }
+        Upserted::Updated(session) => Ok(updated_response(&session)),
+    }
+}
+
+/// Create an enrolment by your reference
+///
+/// The path is `/api/v1/enrolments/ref:<your reference>`. Enrols (201, with every rule of the
+/// create operation) if the reference is new to your client; a repeat with the same chef de
+/// projet and session answers 200 with the enrolment as it is; another pair is a 422. An
+/// enrolment then changes through its transitions.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "put_enrolment_by_reference",
+    security(("oauth2" = ["enrolments:write"])),
+    params(("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:cnfpt-insc-7781")),
+    request_body = EnrolmentInput,
+    responses(
+        (status = 201, description = "Enrolled", body = Enrolment,
+            headers(("Location" = String, description = "The enrolment's URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Already enrolled under this reference", body = Enrolment),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/enrolments/{id}")]
+pub async fn put_enrolment(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    body: JsonBody<EnrolmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    match upsert::enrolment(&mut conn, &caller, &reference, input).await? {
+        Upserted::Created(enrolment) => {
+            let location = format!("/api/v1/enrolments/{}", enrolment.id);
+            Ok(created_response(&enrolment, location))
+        }
+        Upserted::Updated(enrolment) => Ok(updated_response(&enrolment)),
+    }
+}
+
+/// Upsert sessions in a batch
+///
+/// Up to 1,000 items, each a session body plus its `ref`, applied like
+/// `PUT /sessions/ref:<ref>`, in one transaction where each item has its own savepoint: an
+/// invalid item gets its problem in `results` and the valid ones are kept.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "upsert_sessions",
+    security(("oauth2" = ["trainings:write"])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per item", body = BatchResponse),
+        BodyErrors,
+        Common,
+    )
+)]
+#[post("/sessions/batch")]
+pub async fn upsert_sessions(
+    caller: Caller,
+    idempotency: IdempotencyKey,
+    pool: web::Data<DbPool>,
+    body: JsonBody<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let batch = body.into_inner()?;
+        check_size(&batch)?;
+        let no_precondition = IfMatch::default();
+        let response = conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                let mut response = BatchResponse::new();
+                for (index, item) in batch.items.into_iter().enumerate() {
+                    let (reference, input) = read_item::<SessionInput>(index, item);
+                    let outcome = match (&reference, input) {
+                        (Some(reference), Ok(input)) => {
+                            upsert::session(conn, &caller, reference, input, &no_precondition).await
+                        }
+                        (_, Err(error)) => Err(error),
+                        (None, Ok(_)) => Err(ApiError::internal("an item without reference")),
+                    };
+                    match outcome {
+                        Ok(Upserted::Created(s)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), s.id, true)
+                        }
+                        Ok(Upserted::Updated(s)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), s.id, false)
+                        }
+                        Err(error) => response.push_error(index, reference, &error),
+                    }
+                }
+                Ok(response)
+            })
+            .await?;
+        Ok(HttpResponse::Ok().json(response))
+    })
+    .await
+}
+
+/// Upsert enrolments in a batch
+///
+/// Up to 1,000 items, each `{ref, session_id, chef_de_projet_id}`, applied like
+/// `PUT /enrolments/ref:<ref>`, each in its own savepoint: an invalid or ineligible item gets its
+/// problem in `results` and the others are kept.
+#[utoipa::path(
+    tag = "enrolments",
+    operation_id = "upsert_enrolments",
+    security(("oauth2" = ["enrolments:write"])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per item", body = BatchResponse),
+        BodyErrors,
+        Common,
+    )
+)]
+#[post("/enrolments/batch")]
+pub async fn upsert_enrolments(
+    caller: Caller,
+    idempotency: IdempotencyKey,
+    pool: web::Data<DbPool>,
+    body: JsonBody<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::EnrolmentsWrite)?;
+    let raw = body.raw().to_vec();
+    idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
+        let batch = body.into_inner()?;
+        check_size(&batch)?;
+        let response = conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                let mut response = BatchResponse::new();
+                for (index, item) in batch.items.into_iter().enumerate() {
+                    let (reference, input) = read_item::<EnrolmentInput>(index, item);
+                    let outcome = match (&reference, input) {
+                        (Some(reference), Ok(input)) => {
+                            upsert::enrolment(conn, &caller, reference, input).await
+                        }
+                        (_, Err(error)) => Err(error),
+                        (None, Ok(_)) => Err(ApiError::internal("an item without reference")),
+                    };
+                    match outcome {
+                        Ok(Upserted::Created(e)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), e.id, true)
+                        }
+                        Ok(Upserted::Updated(e)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), e.id, false)
+                        }
+                        Err(error) => response.push_error(index, reference, &error),
+                    }
+                }
+                Ok(response)
+            })
+            .await?;
+        Ok(HttpResponse::Ok().json(response))
+    })
+    .await
+}
