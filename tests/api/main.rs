@@ -13,6 +13,7 @@ mod health;
 mod idempotency;
 mod openapi_document;
 mod programmes;
+mod reference_client;
 mod references;
 mod restricted_clients;
 mod security;
