@@ -5,17 +5,23 @@ use actix_web::{post, put, web, HttpRequest, HttpResponse};
 use diesel_async::AsyncConnection;
 
 use crate::auth::{Caller, Scope};
+use crate::chefs_de_projet::views::{ChefDeProjet, ChefDeProjetInput};
+use crate::collectivites::views::{Collectivite, CollectiviteInput};
 use crate::db::DbPool;
 use crate::enrolments::views::{Enrolment, EnrolmentInput};
 use crate::error::ApiError;
+use crate::http::conditional::ETagged;
 use crate::http::conditional::{created_response, updated_response};
+use crate::http::pagination::Identified;
 use crate::http::resource_key::{path_key, PathKey};
 use crate::http::{IfMatch, JsonBody};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{BodyErrors, Common, Conflict, NotFound, PreconditionFailed};
+use crate::programmes::views::{Programme, ProgrammeInput};
 use crate::references::batch::{check_size, read_item, BatchRequest, BatchResponse};
 use crate::references::upsert::{self, Upserted};
 use crate::sessions::views::{Session, SessionInput};
+use crate::trainings::views::{Training, TrainingInput};
 
 /// The reference of a `PUT …/ref:{reference}` path.
 fn reference_of(request: &HttpRequest) -> Result<String, ApiError> {
@@ -232,4 +238,182 @@ pub async fn upsert_enrolments(
         Ok(HttpResponse::Ok().json(response))
     })
     .await
+}
+
+/// Create or update a training by your reference
+///
+/// The path is `/api/v1/trainings/ref:<your reference>`. Creates (201) if the reference is new to
+/// your client, else applies the body (200) like a merge patch: fields left out keep their value.
+/// `If-Match` applies to the update.
+#[utoipa::path(
+    tag = "trainings",
+    operation_id = "put_training_by_reference",
+    security(("oauth2" = ["trainings:write"])),
+    params(
+        ("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:partner-0042"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` an update is based on"),
+    ),
+    request_body = TrainingInput,
+    responses(
+        (status = 201, description = "Created", body = Training,
+            headers(("Location" = String, description = "The URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Updated", body = Training, headers(("ETag" = String, description = "Its version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/trainings/{id}")]
+pub async fn put_training_by_reference(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    if_match: IfMatch,
+    body: JsonBody<TrainingInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::TrainingsWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    let upserted = upsert::training(&mut conn, &caller, &reference, input, &if_match).await?;
+    Ok(upserted_response(upserted, "trainings"))
+}
+
+/// Create or update a territory by your reference
+///
+/// The path is `/api/v1/collectivites/ref:<your reference>`. Creates (201) if the reference is new to
+/// your client, else applies the body (200) like a merge patch: fields left out keep their value.
+/// `If-Match` applies to the update.
+#[utoipa::path(
+    tag = "collectivites",
+    operation_id = "put_collectivite_by_reference",
+    security(("oauth2" = ["collectivites:write"])),
+    params(
+        ("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:partner-0042"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` an update is based on"),
+    ),
+    request_body = CollectiviteInput,
+    responses(
+        (status = 201, description = "Created", body = Collectivite,
+            headers(("Location" = String, description = "The URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Updated", body = Collectivite, headers(("ETag" = String, description = "Its version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/collectivites/{id}")]
+pub async fn put_collectivite_by_reference(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    if_match: IfMatch,
+    body: JsonBody<CollectiviteInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::CollectivitesWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    let upserted = upsert::collectivite(&mut conn, &caller, &reference, input, &if_match).await?;
+    Ok(upserted_response(upserted, "collectivites"))
+}
+
+/// Create or update a chef de projet by your reference
+///
+/// The path is `/api/v1/chefs_de_projet/ref:<your reference>`. Creates (201) if the reference is new to
+/// your client, else applies the body (200) like a merge patch: fields left out keep their value.
+/// `If-Match` applies to the update.
+#[utoipa::path(
+    tag = "chefs_de_projet",
+    operation_id = "put_chef_de_projet_by_reference",
+    security(("oauth2" = ["people:write"])),
+    params(
+        ("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:partner-0042"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` an update is based on"),
+    ),
+    request_body = ChefDeProjetInput,
+    responses(
+        (status = 201, description = "Created", body = ChefDeProjet,
+            headers(("Location" = String, description = "The URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Updated", body = ChefDeProjet, headers(("ETag" = String, description = "Its version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/chefs_de_projet/{id}")]
+pub async fn put_chef_de_projet_by_reference(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    if_match: IfMatch,
+    body: JsonBody<ChefDeProjetInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::PeopleWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    let upserted = upsert::chef_de_projet(&mut conn, &caller, &reference, input, &if_match).await?;
+    Ok(upserted_response(upserted, "chefs_de_projet"))
+}
+
+/// Create or update a programme by your reference
+///
+/// The path is `/api/v1/programmes/ref:<your reference>`. Creates (201) if the reference is new to
+/// your client, else applies the body (200) like a merge patch: fields left out keep their value.
+/// `If-Match` applies to the update.
+#[utoipa::path(
+    tag = "programmes",
+    operation_id = "put_programme_by_reference",
+    security(("oauth2" = ["programmes:write"])),
+    params(
+        ("id" = String, Path, description = "`ref:` followed by your reference", example = "ref:partner-0042"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` an update is based on"),
+    ),
+    request_body = ProgrammeInput,
+    responses(
+        (status = 201, description = "Created", body = Programme,
+            headers(("Location" = String, description = "The URL by id"), ("ETag" = String, description = "Its version, quoted"))),
+        (status = 200, description = "Updated", body = Programme, headers(("ETag" = String, description = "Its version, quoted"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors,
+        Common,
+    )
+)]
+#[put("/programmes/{id}")]
+pub async fn put_programme_by_reference(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    request: HttpRequest,
+    if_match: IfMatch,
+    body: JsonBody<ProgrammeInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ProgrammesWrite)?;
+    let reference = reference_of(&request)?;
+    let input = body.into_inner()?;
+    let mut conn = pool.get().await?;
+    let upserted = upsert::programme(&mut conn, &caller, &reference, input, &if_match).await?;
+    Ok(upserted_response(upserted, "programmes"))
+}
+
+/// 201 with `Location` for a creation, 200 for an update.
+fn upserted_response<T: ETagged + serde::Serialize + Identified>(
+    upserted: Upserted<T>,
+    collection: &str,
+) -> HttpResponse {
+    match upserted {
+        Upserted::Created(resource) => {
+            let location = format!("/api/v1/{collection}/{}", resource.id());
+            created_response(&resource, location)
+        }
+        Upserted::Updated(resource) => updated_response(&resource),
+    }
 }

@@ -7,12 +7,28 @@ use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::changes::views::ResourceType;
+use crate::chefs_de_projet::{
+    domain::ChefDraft,
+    views::{ChefDeProjet, ChefDeProjetInput},
+};
+use crate::collectivites::{
+    domain::CollectiviteDraft,
+    views::{Collectivite, CollectiviteInput},
+};
 use crate::enrolments::views::{Enrolment, EnrolmentInput};
 use crate::error::ApiError;
 use crate::http::resource_key::{find_reference, save_reference};
 use crate::http::IfMatch;
+use crate::programmes::{
+    domain::ProgrammeDraft,
+    views::{Programme, ProgrammeInput},
+};
 use crate::sessions::domain::SessionDraft;
 use crate::sessions::views::{Session, SessionInput};
+use crate::trainings::{
+    domain::TrainingDraft,
+    views::{Training, TrainingInput},
+};
 
 /// What an upsert did.
 pub enum Upserted<T> {
@@ -40,6 +56,137 @@ async fn lock_reference(
         .get_result::<Locked>(conn)
         .await?;
     Ok(())
+}
+
+/// `input` as the merge patch applied to an existing resource: every field it carries.
+fn as_patch<T: serde::Serialize>(input: &T) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::to_value(input).map_err(ApiError::internal)? {
+        Value::Object(patch) => Ok(patch),
+        _ => Err(ApiError::internal("an input serialises to an object")),
+    }
+}
+
+/// Creates or updates the resource `reference` names, in one nested transaction with the
+/// reference lock. `$create` and `$update` are the store's operations.
+macro_rules! upsert_by_reference {
+    ($conn:expr, $caller:expr, $kind:expr, $reference:expr, $create:expr, $update:expr) => {{
+        let caller: &Caller = $caller;
+        $conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                lock_reference(conn, caller, $kind, $reference).await?;
+                match find_reference(conn, &caller.client_id, $kind, $reference).await? {
+                    Some(id) => Ok(Upserted::Updated($update(conn, id).await?)),
+                    None => {
+                        let created = $create(conn).await?;
+                        save_reference(conn, &caller.client_id, $kind, $reference, created.id)
+                            .await?;
+                        Ok(Upserted::Created(created))
+                    }
+                }
+            })
+            .await
+    }};
+}
+
+/// Creates the training `reference` names, or applies `input` to it.
+pub async fn training(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    reference: &str,
+    input: TrainingInput,
+    if_match: &IfMatch,
+) -> Result<Upserted<Training>, ApiError> {
+    let visibility = caller.visibility();
+    let patch = as_patch(&input)?;
+    upsert_by_reference!(
+        conn,
+        caller,
+        ResourceType::Training,
+        reference,
+        async |conn: &mut AsyncPgConnection| {
+            let draft = TrainingDraft::try_from(input)?;
+            crate::trainings::store::create(conn, &draft, &visibility).await
+        },
+        async |conn: &mut AsyncPgConnection, id| {
+            crate::trainings::store::update(conn, id, if_match, patch, &visibility).await
+        }
+    )
+}
+
+/// Creates the territory `reference` names, or applies `input` to it.
+pub async fn collectivite(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    reference: &str,
+    input: CollectiviteInput,
+    if_match: &IfMatch,
+) -> Result<Upserted<Collectivite>, ApiError> {
+    let visibility = caller.visibility();
+    let patch = as_patch(&input)?;
+    upsert_by_reference!(
+        conn,
+        caller,
+        ResourceType::Collectivite,
+        reference,
+        async |conn: &mut AsyncPgConnection| {
+            let draft = CollectiviteDraft::try_from(input)?;
+            crate::collectivites::store::create(conn, &draft, &visibility).await
+        },
+        async |conn: &mut AsyncPgConnection, id| {
+            crate::collectivites::store::update(conn, id, if_match, patch, &visibility).await
+        }
+    )
+}
+
+/// Creates the chef de projet `reference` names, or applies `input` to them.
+pub async fn chef_de_projet(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    reference: &str,
+    input: ChefDeProjetInput,
+    if_match: &IfMatch,
+) -> Result<Upserted<ChefDeProjet>, ApiError> {
+    let visibility = caller.visibility();
+    let patch = as_patch(&input)?;
+    upsert_by_reference!(
+        conn,
+        caller,
+        ResourceType::ChefDeProjet,
+        reference,
+        async |conn: &mut AsyncPgConnection| {
+            let draft = ChefDraft::try_from(input)?;
+            crate::chefs_de_projet::store::create(conn, &draft, &visibility).await
+        },
+        async |conn: &mut AsyncPgConnection, id| {
+            crate::chefs_de_projet::store::update(conn, id, if_match, patch, &visibility).await
+        }
+    )
+}
+
+/// Creates the programme `reference` names (unrestricted clients), or applies `input` to it.
+pub async fn programme(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    reference: &str,
+    input: ProgrammeInput,
+    if_match: &IfMatch,
+) -> Result<Upserted<Programme>, ApiError> {
+    let visibility = caller.visibility();
+    let patch = as_patch(&input)?;
+    upsert_by_reference!(
+        conn,
+        caller,
+        ResourceType::Programme,
+        reference,
+        async |conn: &mut AsyncPgConnection| {
+            caller.require_unrestricted()?;
+            let draft = ProgrammeDraft::try_from(input)?;
+            crate::programmes::store::create(conn, &draft).await
+        },
+        async |conn: &mut AsyncPgConnection, id| {
+            crate::programmes::store::update(conn, id, if_match, patch, &visibility).await
+        }
+    )
 }
 
 /// Creates the session `reference` names, or applies `input` to it (as a merge patch: fields

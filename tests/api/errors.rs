@@ -176,7 +176,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         ))
         .await;
     reply.assert_problem(405, "method_not_allowed");
-    assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
+    assert_eq!(reply.header("allow"), Some("GET, PUT, PATCH, DELETE"));
     let reply = app.send(app.request(Method::DELETE, "/health/live")).await;
     assert_eq!(reply.header("allow"), Some("GET"));
 }

@@ -228,3 +228,56 @@ async fn sessions_are_upserted_in_batches() {
         .assert_json(200);
     assert_eq!(one["capacity"], 17);
 }
+
+#[tokio::test]
+async fn every_resource_a_partner_writes_can_be_upserted_by_reference() {
+    let app = TestApp::spawn().await;
+    let programme = json!({"code": "villages-d-avenir", "name": "Villages d'avenir", "started_on": "2024-01-01"});
+    put(&app, "/api/v1/programmes/ref:vda", &programme)
+        .await
+        .assert_json(201);
+    let renamed = put(&app, "/api/v1/programmes/ref:vda", &json!({"code": "villages-d-avenir", "name": "Villages d’avenir", "started_on": "2024-01-01"}))
+        .await
+        .assert_json(200);
+    assert_eq!(renamed["version"], 2);
+    let training = json!({"code": "VDA-01", "title": "Lancer un projet de village", "duration_hours": 7, "modality": "remote",
+                          "target_programmes": ["villages-d-avenir"], "status": "published"});
+    let created = put(&app, "/api/v1/trainings/ref:cat-1", &training)
+        .await
+        .assert_json(201);
+    let mut archived = training.clone();
+    archived["status"] = json!("archived");
+    let updated = put(&app, "/api/v1/trainings/ref:cat-1", &archived)
+        .await
+        .assert_json(200);
+    assert_eq!(
+        (updated["id"].clone(), updated["status"].clone()),
+        (created["id"].clone(), json!("archived"))
+    );
+    let commune = json!({"kind": "commune", "name": "Ahun", "insee_code": "23001", "cog_year": 2021,
+                         "programmes": [{"programme": "villages-d-avenir"}]});
+    let territory = put(&app, "/api/v1/collectivites/ref:23001", &commune)
+        .await
+        .assert_json(201);
+    let chef = json!({"first_name": "Inès", "last_name": "Benali", "email": "ines@ahun.fr",
+                      "collectivite_id": territory["id"], "programmes": ["villages-d-avenir"]});
+    put(&app, "/api/v1/chefs_de_projet/ref:rh-77", &chef)
+        .await
+        .assert_json(201);
+    let read = app
+        .get("/api/v1/chefs_de_projet/ref:rh-77")
+        .await
+        .assert_json(200);
+    assert_eq!(read["email"], "ines@ahun.fr");
+    // A restricted partner cannot create a programme, even by reference.
+    let restricted = app
+        .token_for(&[Scope::ProgrammesWrite], &["villages-d-avenir"])
+        .await;
+    let reply = app
+        .send(
+            app.with_token(Method::PUT, "/api/v1/programmes/ref:new", &restricted)
+                .json(&json!({"code": "new-one", "name": "x", "started_on": "2024-01-01"})),
+        )
+        .await;
+    reply.assert_problem(403, "restricted_client");
+}
