@@ -67,12 +67,6 @@ impl DbPool {
         let opened = connections.iter().filter(|c| c.is_ok()).count();
         log::debug!("pool warmed up: {opened}/{size} connections");
     }
-
-    /// Connections in use and the pool's size, for health and metrics.
-    pub fn usage(&self) -> (usize, usize) {
-        let status = self.inner.status();
-        (status.size - status.available, status.max_size)
-    }
 }
 
 /// Opens one connection with the session settings every query relies on.

@@ -12,7 +12,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::changes::{cursor::FEED_CURSOR_HEADER, FeedCursor};
-use crate::error::{ApiError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -121,15 +120,6 @@ impl<T: Identified + Serialize> Page<T> {
         }
         response.json(self)
     }
-}
-
-/// The 400 for a cursor that does not decode, for handlers that read it by hand.
-pub fn invalid_cursor() -> ApiError {
-    ApiError::invalid_query(vec![FieldError::new(
-        "cursor",
-        "invalid_value",
-        "cursor is not one this API issued; start again without it",
-    )])
 }
 
 #[cfg(test)]

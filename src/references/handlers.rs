@@ -72,13 +72,8 @@ pub async fn put_session(
     let reference = reference_of(&request)?;
     let input = body.into_inner()?;
     let mut conn = pool.get().await?;
-    match upsert::session(&mut conn, &caller, &reference, input, &if_match).await? {
-        Upserted::Created(session) => {
-            let location = format!("/api/v1/sessions/{}", session.id);
-            Ok(created_response(&session, location))
-        }
-        Upserted::Updated(session) => Ok(updated_response(&session)),
-    }
+    let upserted = upsert::session(&mut conn, &caller, &reference, input, &if_match).await?;
+    Ok(upserted_response(upserted, "sessions"))
 }
 
 /// Create an enrolment by your reference
@@ -114,13 +109,8 @@ pub async fn put_enrolment(
     let reference = reference_of(&request)?;
     let input = body.into_inner()?;
     let mut conn = pool.get().await?;
-    match upsert::enrolment(&mut conn, &caller, &reference, input).await? {
-        Upserted::Created(enrolment) => {
-            let location = format!("/api/v1/enrolments/{}", enrolment.id);
-            Ok(created_response(&enrolment, location))
-        }
-        Upserted::Updated(enrolment) => Ok(updated_response(&enrolment)),
-    }
+    let upserted = upsert::enrolment(&mut conn, &caller, &reference, input).await?;
+    Ok(upserted_response(upserted, "enrolments"))
 }
 
 /// Upsert sessions in a batch

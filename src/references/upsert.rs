@@ -200,36 +200,20 @@ pub async fn session(
 ) -> Result<Upserted<Session>, ApiError> {
     let visibility = caller.visibility();
     let actor = caller.actor();
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        lock_reference(conn, caller, ResourceType::Session, reference).await?;
-        match find_reference(conn, &caller.client_id, ResourceType::Session, reference).await? {
-            Some(id) => {
-                let Value::Object(patch) =
-                    serde_json::to_value(&input).map_err(ApiError::internal)?
-                else {
-                    return Err(ApiError::internal("a session serialises to an object"));
-                };
-                let session =
-                    crate::sessions::store::update(conn, id, if_match, patch, &actor, &visibility)
-                        .await?;
-                Ok(Upserted::Updated(session))
-            }
-            None => {
-                let draft = SessionDraft::try_from(input)?;
-                let session = crate::sessions::store::create(conn, &draft, &visibility).await?;
-                save_reference(
-                    conn,
-                    &caller.client_id,
-                    ResourceType::Session,
-                    reference,
-                    session.id,
-                )
-                .await?;
-                Ok(Upserted::Created(session))
-            }
+    let patch = as_patch(&input)?;
+    upsert_by_reference!(
+        conn,
+        caller,
+        ResourceType::Session,
+        reference,
+        async |conn: &mut AsyncPgConnection| {
+            let draft = SessionDraft::try_from(input)?;
+            crate::sessions::store::create(conn, &draft, &visibility).await
+        },
+        async |conn: &mut AsyncPgConnection, id| {
+            crate::sessions::store::update(conn, id, if_match, patch, &actor, &visibility).await
         }
-    })
-    .await
+    )
 }
 
 /// Enrols as `input` says under `reference`, or, when the reference exists, checks it names the
