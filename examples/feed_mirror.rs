@@ -153,6 +153,9 @@ async fn token(client: &reqwest::Client, options: &Options) -> Result<String, St
 }
 
 async fn run(options: Options) -> Result<(), String> {
+    // Built inside this package, reqwest has rustls without a default crypto provider (the
+    // service picks ring); a standalone client would simply enable reqwest's default TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut store = Store::load(&options.store);
     let mut bearer = token(&client, &options).await?;

@@ -48,6 +48,32 @@ pub struct Config {
     /// `IDEMPOTENCY_TTL_HOURS`: how long an `Idempotency-Key` and its response are kept. Default
     /// 48 (at least 24).
     pub idempotency_ttl: Duration,
+    /// Webhook delivery settings (`WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_WORKER`: whether this instance delivers webhooks (`true`/`false`). Default true;
+    /// any number of instances may, each delivery is claimed by one.
+    pub worker: bool,
+    /// `WEBHOOK_ALLOW_PRIVATE_TARGETS`: let endpoints target private, loopback and link-local
+    /// addresses (`true`/`false`). Default false: only public addresses.
+    pub allow_private_targets: bool,
+    /// `WEBHOOK_TIMEOUT_MS`: how long a receiver has to answer one delivery. Default 10000.
+    pub timeout: Duration,
+    /// `WEBHOOK_POLL_MS`: how often the worker looks for new changes and due deliveries.
+    /// Default 500.
+    pub poll_interval: Duration,
+    /// `WEBHOOK_FIRST_RETRY_MS`: the delay before the first retry; each next one is three times
+    /// longer (with ±20% jitter), at most 12 hours. Default 5000.
+    pub first_retry: Duration,
+    /// `WEBHOOK_MAX_ATTEMPTS`: attempts before a delivery fails for good and its endpoint is
+    /// disabled. Default 15 (about three days with the default first retry).
+    pub max_attempts: i32,
+    /// `WEBHOOK_CONCURRENCY`: deliveries one instance sends at once. Default 16.
+    pub concurrency: usize,
 }
 
 /// A variable that is set but cannot be read as its type.
@@ -80,6 +106,18 @@ impl Config {
             }
         };
         let millis = |name, default| number(name, default).map(Duration::from_millis);
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match lookup(name).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+                Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+                Some(value) => Err(ConfigError {
+                    name,
+                    reason: "expected true or false".into(),
+                    value,
+                }),
+            }
+        };
         let bind_address = text("BIND_ADDRESS", "127.0.0.1:8080");
         let default_base = format!("http://{bind_address}");
         let public_base_url = text("PUBLIC_BASE_URL", &default_base)
@@ -113,6 +151,15 @@ impl Config {
             idempotency_ttl: Duration::from_secs(
                 number("IDEMPOTENCY_TTL_HOURS", 48)?.max(24) * 3600,
             ),
+            webhooks: WebhookSettings {
+                worker: flag("WEBHOOK_WORKER", true)?,
+                allow_private_targets: flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", false)?,
+                timeout: millis("WEBHOOK_TIMEOUT_MS", 10_000)?.max(Duration::from_millis(100)),
+                poll_interval: millis("WEBHOOK_POLL_MS", 500)?.max(Duration::from_millis(10)),
+                first_retry: millis("WEBHOOK_FIRST_RETRY_MS", 5000)?,
+                max_attempts: number("WEBHOOK_MAX_ATTEMPTS", 15)?.clamp(1, 100) as i32,
+                concurrency: number("WEBHOOK_CONCURRENCY", 16)?.clamp(1, 256) as usize,
+            },
         })
     }
 }
@@ -151,6 +198,7 @@ impl fmt::Debug for Config {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("feed_retention", &self.feed_retention)
             .field("idempotency_ttl", &self.idempotency_ttl)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

@@ -23,3 +23,4 @@ pub mod server;
 pub mod sessions;
 pub mod trainings;
 pub mod values;
+pub mod webhooks;

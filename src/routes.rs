@@ -5,7 +5,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
     auth, changes, chefs_de_projet, collectivites, enrolments, health, programmes, references,
-    sessions, trainings,
+    sessions, trainings, webhooks,
 };
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -60,6 +60,15 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(enrolments::handlers::approve_enrolment)
                 .service(enrolments::handlers::refuse_enrolment)
                 .service(enrolments::handlers::cancel_enrolment)
-                .service(enrolments::handlers::record_enrolment_attendance),
+                .service(enrolments::handlers::record_enrolment_attendance)
+                .service(webhooks::handlers::list_webhook_endpoints)
+                .service(webhooks::handlers::create_webhook_endpoint)
+                .service(webhooks::handlers::get_webhook_endpoint)
+                .service(webhooks::handlers::update_webhook_endpoint)
+                .service(webhooks::handlers::delete_webhook_endpoint)
+                .service(webhooks::handlers::rotate_webhook_secret)
+                .service(webhooks::handlers::list_webhook_deliveries)
+                .service(webhooks::handlers::get_webhook_delivery)
+                .service(webhooks::handlers::redeliver_webhook_delivery),
         );
 }

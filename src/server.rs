@@ -22,6 +22,7 @@ use crate::{
     db::{self, migrations, DbPool},
     http::{fallback, json::BodyLimit, request_id},
     openapi,
+    webhooks::guard::TargetPolicy,
 };
 
 /// Where the OpenAPI document is served.
@@ -47,6 +48,12 @@ pub async fn start(
     let auth = web::Data::new(auth_state(config, &pool).await?);
     pool.warm_up().await;
     spawn_pruning(pool.clone(), config.feed_retention, config.idempotency_ttl);
+    if config.webhooks.worker {
+        crate::webhooks::worker::spawn(pool.clone(), config.webhooks.clone());
+    }
+    let target_policy = web::Data::new(TargetPolicy {
+        allow_private: config.webhooks.allow_private_targets,
+    });
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_openapi(&document));
     let pool = web::Data::new(pool);
@@ -65,6 +72,7 @@ pub async fn start(
             .split_for_parts();
         app.app_data(pool.clone())
             .app_data(auth.clone())
+            .app_data(target_policy.clone())
             .app_data(body_limit)
             .app_data(known_paths.clone())
             .route(
@@ -125,7 +133,8 @@ async fn auth_state(
     })
 }
 
-/// Prunes the change feed past its retention window and expired idempotency keys, hourly.
+/// Prunes the change feed and finished webhook deliveries past the feed's retention window, and
+/// expired idempotency keys, hourly.
 /// Pruning twice is harmless, so every instance may do it.
 fn spawn_pruning(pool: DbPool, retention: Duration, idempotency_ttl: Duration) {
     tokio::spawn(async move {
@@ -142,6 +151,9 @@ fn spawn_pruning(pool: DbPool, retention: Duration, idempotency_ttl: Duration) {
             }
             if let Err(error) = crate::idempotency::prune(&mut conn, idempotency_ttl).await {
                 log::warn!("cannot prune idempotency keys: {error}");
+            }
+            if let Err(error) = crate::webhooks::store::prune(&mut conn, retention).await {
+                log::warn!("cannot prune webhook deliveries: {error}");
             }
         }
     });

@@ -42,18 +42,7 @@ impl Caller {
         if grants(&self.scopes, scope) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!("This operation needs the scope `{scope}`"),
-            )
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_str(&format!(
-                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
-                ))
-                .expect("scope names are valid header text"),
-            ))
+            Err(insufficient_scope(scope))
         }
     }
 
@@ -82,6 +71,22 @@ impl Caller {
     pub fn actor(&self) -> crate::enrolments::lifecycle::Actor {
         crate::enrolments::lifecycle::Actor(self.client_id.clone())
     }
+}
+
+/// The 403 for a missing scope, with the challenge RFC 6750 describes.
+pub fn insufficient_scope(scope: Scope) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        format!("This operation needs the scope `{scope}`"),
+    )
+    .with_header(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_str(&format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+        ))
+        .expect("scope names are valid header text"),
+    )
 }
 
 fn unauthorized(code: &'static str, detail: &str, token_error: bool) -> ApiError {

@@ -4,23 +4,12 @@ use std::time::Duration;
 
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 
-use crate::auth::{scopes::grants, Caller, Scope};
-use crate::changes::views::{ChangePage, FeedQuery, ResourceType};
+use crate::auth::{Caller, Scope};
+use crate::changes::views::{missing_read_scope, readable_types, ChangePage, FeedQuery};
 use crate::changes::{store, FeedCursor};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::openapi::responses::{BadRequest, Common};
-
-/// The scope that lets a client read a type's changes.
-fn read_scope(resource_type: ResourceType) -> Scope {
-    match resource_type {
-        ResourceType::Programme => Scope::ProgrammesRead,
-        ResourceType::Collectivite => Scope::CollectivitesRead,
-        ResourceType::ChefDeProjet => Scope::PeopleRead,
-        ResourceType::Training | ResourceType::Session => Scope::TrainingsRead,
-        ResourceType::Enrolment => Scope::EnrolmentsRead,
-    }
-}
 
 /// How often a long poll looks again.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -64,21 +53,11 @@ pub async fn list_changes(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ChangesRead)?;
     let query = query.0;
-    let types: Vec<ResourceType> = match &query.types.0 {
-        Some(requested) => {
-            if let Some(denied) = requested
-                .iter()
-                .find(|t| !grants(&caller.scopes, read_scope(**t)))
-            {
-                caller.require(read_scope(*denied))?;
-            }
-            requested.clone()
-        }
-        None => ResourceType::ALL
-            .into_iter()
-            .filter(|t| grants(&caller.scopes, read_scope(*t)))
-            .collect(),
-    };
+    let requested = query.types.0.as_deref().unwrap_or_default();
+    if let Some(missing) = missing_read_scope(&caller.scopes, requested) {
+        caller.require(missing)?;
+    }
+    let types = readable_types(&caller.scopes, requested);
     let visibility = caller.visibility();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait.0);
     let mut conn = pool.get().await?;

@@ -52,45 +52,53 @@ pub async fn read(
     types: &[ResourceType],
     visibility: &Visibility,
 ) -> Result<(Vec<Change>, FeedCursor), ApiError> {
-    let type_names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    let mine = visibility.restricted_to().map(<[Uuid]>::to_vec);
-    let (rows, head) = conn
-        .build_transaction()
+    conn.build_transaction()
         .repeatable_read()
         .read_only()
         .run::<_, ApiError, _>(async |conn| {
-            let mut query = changes::table
-                .filter(changes::position.gt(after.0))
-                .filter(changes::resource_type.eq_any(&type_names))
-                .order(changes::position.asc())
-                .limit(limit)
-                .select((
-                    changes::position,
-                    changes::resource_type,
-                    changes::resource_id,
-                    changes::action,
-                    changes::version,
-                    changes::row_data,
-                    changes::programme_ids,
-                    changes::occurred_at,
-                ))
-                .into_boxed();
-            if let Some(mine) = &mine {
-                query = query.filter(
-                    changes::programme_ids
-                        .is_null()
-                        .or(changes::programme_ids.overlaps_with(mine.clone())),
-                );
-            }
-            let rows: Vec<FeedRow> = query.load(conn).await?;
-            let head = head(conn).await?;
-            Ok((rows, head))
+            read_in_snapshot(conn, after, limit, types, visibility).await
         })
-        .await?;
+        .await
+}
+
+/// `read`, inside a transaction the caller opened at REPEATABLE READ: the page and the head it
+/// may skip to must come from one snapshot.
+pub async fn read_in_snapshot(
+    conn: &mut AsyncPgConnection,
+    after: FeedCursor,
+    limit: i64,
+    types: &[ResourceType],
+    visibility: &Visibility,
+) -> Result<(Vec<Change>, FeedCursor), ApiError> {
+    let type_names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let mut query = changes::table
+        .filter(changes::position.gt(after.0))
+        .filter(changes::resource_type.eq_any(&type_names))
+        .order(changes::position.asc())
+        .limit(limit)
+        .select((
+            changes::position,
+            changes::resource_type,
+            changes::resource_id,
+            changes::action,
+            changes::version,
+            changes::row_data,
+            changes::programme_ids,
+            changes::occurred_at,
+        ))
+        .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(
+            changes::programme_ids
+                .is_null()
+                .or(changes::programme_ids.overlaps_with(mine.to_vec())),
+        );
+    }
+    let rows: Vec<FeedRow> = query.load(conn).await?;
     let next = if rows.len() as i64 == limit {
         FeedCursor(rows.last().and_then(|r| r.0).unwrap_or(after.0))
     } else {
-        FeedCursor(head.0.max(after.0))
+        FeedCursor(head(conn).await?.0.max(after.0))
     };
     let changes = rows
         .into_iter()
@@ -115,8 +123,10 @@ fn to_change(row: FeedRow, visibility: &Visibility) -> Result<Change, ApiError> 
         ),
         _ => None,
     };
+    let position = position.unwrap_or_default();
     Ok(Change {
-        cursor: FeedCursor(position.unwrap_or_default()).encode(),
+        position,
+        cursor: FeedCursor(position).encode(),
         resource_type,
         id,
         action,

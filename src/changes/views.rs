@@ -6,6 +6,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::scopes::{grants, Scope};
 use crate::changes::FeedCursor;
 
 /// The kinds of resources in the feed.
@@ -44,6 +45,40 @@ impl ResourceType {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == text)
     }
+
+    /// The scope that lets a client read this type's changes (with `changes:read` for the feed,
+    /// `webhooks:manage` for webhooks).
+    pub fn read_scope(self) -> Scope {
+        match self {
+            Self::Programme => Scope::ProgrammesRead,
+            Self::Collectivite => Scope::CollectivitesRead,
+            Self::ChefDeProjet => Scope::PeopleRead,
+            Self::Training | Self::Session => Scope::TrainingsRead,
+            Self::Enrolment => Scope::EnrolmentsRead,
+        }
+    }
+}
+
+/// Of `requested` (every type when empty), the types `scopes` let a client read.
+pub fn readable_types(scopes: &[Scope], requested: &[ResourceType]) -> Vec<ResourceType> {
+    let candidates = if requested.is_empty() {
+        &ResourceType::ALL[..]
+    } else {
+        requested
+    };
+    candidates
+        .iter()
+        .copied()
+        .filter(|t| grants(scopes, t.read_scope()))
+        .collect()
+}
+
+/// The read scope missing for the first of `requested` that `scopes` do not let a client read.
+pub fn missing_read_scope(scopes: &[Scope], requested: &[ResourceType]) -> Option<Scope> {
+    requested
+        .iter()
+        .map(|t| t.read_scope())
+        .find(|scope| !grants(scopes, *scope))
 }
 
 /// What happened to the resource.
@@ -68,6 +103,9 @@ pub enum ChangeAction {
     "data": {"id": "0193a1f3-9d8e-7f60-a1b2-c3d4e5f60718", "status": "scheduled", "capacity": 20, "seats_confirmed": 13, "version": 4}
 }))]
 pub struct Change {
+    /// The position in the feed (`cursor` is its opaque form).
+    #[serde(skip)]
+    pub position: i64,
     /// Resume the feed after this change by passing it as `after`.
     pub cursor: String,
     #[serde(rename = "type")]

@@ -18,6 +18,7 @@ pub async fn erase_chef(
         let chef = store::erase(conn, id, visibility).await?;
         lifecycle::cancel_all_of_chef(conn, id, &Actor::system(), "chef_erased").await?;
         crate::changes::store::forget_person(conn, id).await?;
+        crate::webhooks::store::forget_person(conn, id).await?;
         Ok(chef)
     })
     .await

@@ -105,8 +105,19 @@ impl<T: Identified + Serialize> Page<T> {
     /// 200 with the page, the feed cursor it is consistent with (`X-Feed-Cursor`) and, when
     /// more follow, a `Link` to the next one (the request's own query, with the new cursor).
     pub fn into_response(self, request: &HttpRequest, feed: FeedCursor) -> HttpResponse {
+        self.respond(request, Some(feed))
+    }
+
+    /// 200 with the page and its `Link`, for lists that are not in the change feed.
+    pub fn into_unsynced_response(self, request: &HttpRequest) -> HttpResponse {
+        self.respond(request, None)
+    }
+
+    fn respond(self, request: &HttpRequest, feed: Option<FeedCursor>) -> HttpResponse {
         let mut response = HttpResponse::Ok();
-        response.insert_header((FEED_CURSOR_HEADER, feed.encode()));
+        if let Some(feed) = feed {
+            response.insert_header((FEED_CURSOR_HEADER, feed.encode()));
+        }
         if let Some(cursor) = &self.next_cursor {
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (key, value) in form_urlencoded::parse(request.query_string().as_bytes()) {

@@ -97,6 +97,7 @@ const DESCRIPTION: &str = include_str!("description.md");
         (name = "sessions", description = "Dated sessions of a training, with capacity and enrolment window"),
         (name = "enrolments", description = "Chefs de projet on sessions, and their lifecycle"),
         (name = "changes", description = "The change feed: every committed change, in commit order, for partners that sync"),
+        (name = "webhooks", description = "Changes pushed to partners' URLs, signed per Standard Webhooks, retried for days"),
         (name = "operations", description = "Health probes"),
     ),
     components(

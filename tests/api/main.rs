@@ -20,3 +20,4 @@ mod security;
 mod seed;
 mod sessions;
 mod trainings;
+mod webhooks;

@@ -33,6 +33,10 @@ pub struct Options {
     pub jwt_issuer: Option<String>,
     /// Connect through this URL instead of the test database's own (a proxy, say).
     pub database_url: Option<String>,
+    /// Whether webhooks may target loopback (the tests' receivers live there).
+    pub webhook_allow_private: bool,
+    /// Attempts before a delivery fails for good.
+    pub webhook_max_attempts: u32,
 }
 
 impl Default for Options {
@@ -42,6 +46,8 @@ impl Default for Options {
             rate_limit_per_minute: 0,
             jwt_issuer: None,
             database_url: None,
+            webhook_allow_private: true,
+            webhook_max_attempts: 15,
         }
     }
 }
@@ -82,6 +88,12 @@ impl TestApp {
             "SHUTDOWN_TIMEOUT_S" => Some("1".into()),
             "MAX_BODY_BYTES" => Some(options.max_body_bytes.to_string()),
             "RATE_LIMIT_PER_MINUTE" => Some(options.rate_limit_per_minute.to_string()),
+            // Deliveries within a test's patience: quick polls, retries after 150 ms, ×3 each.
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS" => Some(options.webhook_allow_private.to_string()),
+            "WEBHOOK_MAX_ATTEMPTS" => Some(options.webhook_max_attempts.to_string()),
+            "WEBHOOK_POLL_MS" => Some("50".into()),
+            "WEBHOOK_FIRST_RETRY_MS" => Some("150".into()),
+            "WEBHOOK_TIMEOUT_MS" => Some("3000".into()),
             _ => None,
         })
         .expect("test configuration");
@@ -102,6 +114,8 @@ impl TestApp {
             });
         });
         let handle = receiver.recv().expect("server started");
+        // reqwest here has rustls without a default crypto provider: use the service's.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut app = Self {
             base,
             database_url,

@@ -2,5 +2,6 @@ pub mod app;
 pub mod database;
 pub mod db_proxy;
 pub mod fixtures;
+pub mod receiver;
 
 pub use app::{Options, Reply, TestApp};
