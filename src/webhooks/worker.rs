@@ -1,14 +1,25 @@
 //! The delivery worker each instance runs: fan the feed out into deliveries, claim the due
-//! ones, send them side by side, record each outcome. Several instances share the work through
-//! the database (see `queue`); none holds a connection while it waits on a receiver.
+//! ones, send each on its own task (at most `WEBHOOK_CONCURRENCY` at once, so a slow receiver
+//! does not hold up the others), record each outcome. Several instances share the work through
+//! the database (see `queue`); no connection is held while a receiver is waited on.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
 
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::webhooks::queue;
+use crate::webhooks::queue::{self, Claimed};
 use crate::webhooks::sender::Sender;
+
+/// What every delivery task shares.
+struct Worker {
+    pool: DbPool,
+    sender: Sender,
+    settings: WebhookSettings,
+    slots: Arc<Semaphore>,
+}
 
 /// Starts the worker on the current runtime.
 pub fn spawn(pool: DbPool, settings: WebhookSettings) {
@@ -19,12 +30,18 @@ pub fn spawn(pool: DbPool, settings: WebhookSettings) {
             return;
         }
     };
+    let worker = Arc::new(Worker {
+        slots: Arc::new(Semaphore::new(settings.concurrency)),
+        pool,
+        sender,
+        settings,
+    });
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(settings.poll_interval);
+        let mut tick = tokio::time::interval(worker.settings.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = run_once(&pool, &sender, &settings).await {
+            if let Err(error) = run_once(&worker).await {
                 log::warn!("webhook worker: {}", error.detail);
             }
         }
@@ -37,31 +54,46 @@ fn lease(settings: &WebhookSettings) -> Duration {
     settings.timeout * 2 + Duration::from_secs(30)
 }
 
-/// One round: fan out, then send what is due until nothing is.
-pub async fn run_once(
-    pool: &DbPool,
-    sender: &Sender,
-    settings: &WebhookSettings,
-) -> Result<(), ApiError> {
-    {
-        let mut conn = pool.get().await?;
-        queue::fan_out(&mut conn).await?;
-    }
+/// One round: fan out, then start sending what is due, as long as slots are free.
+async fn run_once(worker: &Arc<Worker>) -> Result<(), ApiError> {
+    let mut conn = worker.pool.get().await?;
+    queue::fan_out(&mut conn).await?;
     loop {
-        let claimed = {
-            let mut conn = pool.get().await?;
-            queue::claim(&mut conn, settings.concurrency as i64, lease(settings)).await?
-        };
-        if claimed.is_empty() {
+        let free = worker.slots.available_permits();
+        if free == 0 {
             return Ok(());
         }
-        let outcomes = futures_util::future::join_all(claimed.iter().map(|d| sender.send(d))).await;
-        let mut conn = pool.get().await?;
-        for (delivery, outcome) in claimed.iter().zip(&outcomes) {
-            queue::record(&mut conn, delivery, outcome, settings).await?;
+        let claimed = queue::claim(&mut conn, free as i64, lease(&worker.settings)).await?;
+        let exhausted = claimed.len() < free;
+        for delivery in claimed {
+            let Ok(slot) = worker.slots.clone().acquire_owned().await else {
+                return Ok(());
+            };
+            let worker = worker.clone();
+            tokio::spawn(async move {
+                deliver(&worker, &delivery).await;
+                drop(slot);
+            });
         }
-        if claimed.len() < settings.concurrency {
+        if exhausted {
             return Ok(());
         }
+    }
+}
+
+/// Sends one delivery and records the outcome. If the outcome cannot be recorded (database
+/// gone), the lease expires and the delivery is sent again later: at least once.
+async fn deliver(worker: &Worker, delivery: &Claimed) {
+    let outcome = worker.sender.send(delivery).await;
+    let recorded = async {
+        let mut conn = worker.pool.get().await?;
+        queue::record(&mut conn, delivery, &outcome, &worker.settings).await
+    };
+    if let Err(error) = recorded.await {
+        log::warn!(
+            "webhook delivery {}: cannot record the attempt: {}",
+            delivery.id,
+            error.detail
+        );
     }
 }

@@ -582,3 +582,37 @@ async fn an_erasure_reaches_receivers_and_leaves_no_personal_data_in_deliveries(
         "{delivered:?}"
     );
 }
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_the_others() {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let slow = Receiver::slow(Duration::from_millis(2500));
+    let fast = Receiver::start(0);
+    endpoint(&app, &slow.url, &["session"]).await;
+    endpoint(&app, &fast.url, &["session"]).await;
+    app.session(&world.training, 10, false).await;
+    // The slow receiver has the first change and takes its time answering …
+    slow.wait_until(PATIENCE, |r| !r.is_empty()).await;
+    fast.wait_until(PATIENCE, |r| !r.is_empty()).await;
+    let second = app.session(&world.training, 11, false).await;
+    let started = std::time::Instant::now();
+    // … while the fast one gets the next change at once.
+    let received = fast
+        .wait_until(PATIENCE, |r| {
+            r.iter().any(|x| x.json()["id"] == second["id"])
+        })
+        .await;
+    assert!(received.iter().any(|x| x.json()["id"] == second["id"]));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    let all = slow
+        .wait_until(PATIENCE, |r| {
+            r.iter().any(|x| x.json()["id"] == second["id"])
+        })
+        .await;
+    assert_eq!(all.len(), 2);
+}

@@ -34,6 +34,8 @@ impl Received {
 struct State {
     received: Mutex<Vec<Received>>,
     failures_left: AtomicUsize,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -57,6 +59,7 @@ async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<State>
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let answered = if failing { 503 } else { 204 };
+    tokio::time::sleep(state.delay).await;
     state.received.lock().unwrap().push(Received {
         id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),
@@ -74,9 +77,21 @@ async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<State>
 impl Receiver {
     /// A receiver whose first `failures` answers are 503.
     pub fn start(failures: usize) -> Self {
+        Self::start_with(failures, Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` to answer each request.
+    pub fn slow(delay: Duration) -> Self {
+        Self::start_with(0, delay)
+    }
+
+    fn start_with(failures: usize, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let url = format!("http://{}/hooks/anct", listener.local_addr().unwrap());
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            delay,
+            ..State::default()
+        });
         state.failures_left.store(failures, Ordering::SeqCst);
         let data = web::Data::from(state.clone());
         let (sender, receiver) = mpsc::channel();
@@ -91,7 +106,7 @@ impl Receiver {
                         .app_data(data.clone())
                         .default_service(web::post().to(receive))
                 })
-                .workers(1)
+                .workers(2)
                 .shutdown_timeout(0)
                 .listen(listener)
                 .expect("listens")
