@@ -50,6 +50,37 @@ pub struct Config {
     pub idempotency_ttl: Duration,
     /// Webhook delivery settings (`WEBHOOK_*`).
     pub webhooks: WebhookSettings,
+    /// The organisation responsible for the catalogue, as the LHEO export names it (`LHEO_*`).
+    pub catalogue: CatalogueOwner,
+}
+
+/// The training organisation responsible for the offers in the LHEO export. The defaults name
+/// CNFPT; the registration numbers default to zeros ("unknown") until the operator sets them.
+#[derive(Debug, Clone)]
+pub struct CatalogueOwner {
+    /// `LHEO_ORGANISME_NAME`. Default `CNFPT`.
+    pub name: String,
+    /// `LHEO_RAISON_SOCIALE`. Default `Centre national de la fonction publique territoriale`.
+    pub legal_name: String,
+    /// `LHEO_SIRET`: 14 digits. Default `00000000000000`.
+    pub siret: String,
+    /// `LHEO_NUMERO_ACTIVITE`: the 11-character declaration number. Default `00000000000`.
+    pub activity_number: String,
+    /// `LHEO_ADRESSE`: street line of the registration address. Default `80 rue de Reuilly`.
+    pub street: String,
+    /// `LHEO_CODE_POSTAL`. Default `75012`.
+    pub postal_code: String,
+    /// `LHEO_VILLE`. Default `Paris`.
+    pub city: String,
+    /// `LHEO_COURRIEL`: contact e-mail, optional.
+    pub email: Option<String>,
+    /// `LHEO_WEB`: website. Default `https://www.cnfpt.fr`.
+    pub web: Option<String>,
+    /// `LHEO_CODE_PUBLIC_VISE`: FORMACODE of the audience. Default `80006` (all audiences; the
+    /// export adds that the offers are for the chefs de projet of ANCT's programmes).
+    pub audience_code: String,
+    /// `LHEO_FORMACODE_VERSION`: the FORMACODE version of that code. Default `V13`.
+    pub formacode_version: String,
 }
 
 /// How webhooks are delivered.
@@ -123,6 +154,23 @@ impl Config {
         let public_base_url = text("PUBLIC_BASE_URL", &default_base)
             .trim_end_matches('/')
             .to_string();
+        let exact = |name: &'static str, default: &str, len: usize, digits: bool| {
+            let value = text(name, default);
+            let valid = value.chars().count() == len
+                && (!digits || value.chars().all(|c| c.is_ascii_digit()));
+            if valid {
+                Ok(value)
+            } else {
+                Err(ConfigError {
+                    name,
+                    reason: format!(
+                        "expected {len} {}",
+                        if digits { "digits" } else { "characters" }
+                    ),
+                    value,
+                })
+            }
+        };
         let workers = match number("HTTP_WORKERS", 0)? {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n as usize,
@@ -159,6 +207,23 @@ impl Config {
                 first_retry: millis("WEBHOOK_FIRST_RETRY_MS", 5000)?,
                 max_attempts: number("WEBHOOK_MAX_ATTEMPTS", 15)?.clamp(1, 100) as i32,
                 concurrency: number("WEBHOOK_CONCURRENCY", 16)?.clamp(1, 256) as usize,
+            },
+            catalogue: CatalogueOwner {
+                name: text("LHEO_ORGANISME_NAME", "CNFPT"),
+                legal_name: text(
+                    "LHEO_RAISON_SOCIALE",
+                    "Centre national de la fonction publique territoriale",
+                ),
+                siret: exact("LHEO_SIRET", "00000000000000", 14, true)?,
+                activity_number: exact("LHEO_NUMERO_ACTIVITE", "00000000000", 11, false)?,
+                street: text("LHEO_ADRESSE", "80 rue de Reuilly"),
+                postal_code: exact("LHEO_CODE_POSTAL", "75012", 5, false)?,
+                city: text("LHEO_VILLE", "Paris"),
+                email: lookup("LHEO_COURRIEL").filter(|v| !v.trim().is_empty()),
+                web: Some(text("LHEO_WEB", "https://www.cnfpt.fr"))
+                    .filter(|v| !v.trim().is_empty()),
+                audience_code: exact("LHEO_CODE_PUBLIC_VISE", "80006", 5, false)?,
+                formacode_version: text("LHEO_FORMACODE_VERSION", "V13"),
             },
         })
     }
@@ -199,6 +264,7 @@ impl fmt::Debug for Config {
             .field("feed_retention", &self.feed_retention)
             .field("idempotency_ttl", &self.idempotency_ttl)
             .field("webhooks", &self.webhooks)
+            .field("catalogue", &self.catalogue)
             .finish()
     }
 }

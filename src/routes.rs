@@ -4,14 +4,15 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    auth, changes, chefs_de_projet, collectivites, enrolments, health, programmes, references,
-    sessions, trainings, webhooks,
+    auth, changes, chefs_de_projet, collectivites, enrolments, exports, health, metrics,
+    programmes, references, sessions, trainings, webhooks,
 };
 
 pub fn configure(config: &mut ServiceConfig) {
     config
         .service(health::live)
         .service(health::ready)
+        .service(metrics::handler::metrics)
         .service(auth::handlers::jwks)
         .service(
             scope("/api/v1")
@@ -33,6 +34,8 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(chefs_de_projet::handlers::update_chef_de_projet)
                 .service(chefs_de_projet::handlers::delete_chef_de_projet)
                 .service(chefs_de_projet::handlers::erase_chef_de_projet)
+                .service(exports::lheo::get_lheo_catalogue)
+                .service(exports::calendar::get_sessions_calendar)
                 .service(trainings::handlers::list_trainings)
                 .service(trainings::handlers::create_training)
                 .service(trainings::handlers::get_training)
@@ -53,6 +56,7 @@ pub fn configure(config: &mut ServiceConfig) {
                 .service(sessions::handlers::delete_session)
                 .service(sessions::handlers::cancel_session)
                 .service(sessions::handlers::complete_session)
+                .service(exports::attendance::get_session_attendance_sheet)
                 .service(enrolments::handlers::list_enrolments)
                 .service(enrolments::handlers::create_enrolment)
                 .service(enrolments::handlers::get_enrolment)

@@ -57,6 +57,8 @@ pub async fn start(
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_openapi(&document));
     let pool = web::Data::new(pool);
+    let metrics = web::Data::new(crate::metrics::Metrics::new());
+    let catalogue_owner = web::Data::new(config.catalogue.clone());
     let body_limit = BodyLimit(config.max_body_bytes);
     let server = HttpServer::new(move || {
         // The document is registered before the `/api/v1` scope, which would otherwise take
@@ -73,6 +75,8 @@ pub async fn start(
         app.app_data(pool.clone())
             .app_data(auth.clone())
             .app_data(target_policy.clone())
+            .app_data(metrics.clone())
+            .app_data(catalogue_owner.clone())
             .app_data(body_limit)
             .app_data(known_paths.clone())
             .route(
@@ -85,6 +89,7 @@ pub async fn start(
             )
             .default_service(web::to(fallback::no_route))
             .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(crate::metrics::middleware))
             .wrap(Logger::new(
                 r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
             ))

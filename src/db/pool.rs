@@ -58,6 +58,11 @@ impl DbPool {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
+    /// How many connections exist, are idle, and how many requests wait for one.
+    pub fn status(&self) -> deadpool::Status {
+        self.inner.status()
+    }
+
     /// Opens every connection of the pool now (best effort), so the first burst of requests does
     /// not wait for connection set-up while the workers are busy.
     pub async fn warm_up(&self) {

@@ -9,6 +9,7 @@ mod database_outage;
 mod docs;
 mod enrolments;
 mod errors;
+mod exports;
 mod health;
 mod idempotency;
 mod openapi_document;
