@@ -1,4 +1,5 @@
 pub mod app;
+pub mod browser;
 pub mod database;
 pub mod db_proxy;
 pub mod fixtures;
