@@ -27,6 +27,12 @@ impl TryFrom<CollectiviteInput> for CollectiviteDraft {
     fn try_from(input: CollectiviteInput) -> Result<Self, ApiError> {
         let mut errors = Errors::default();
         let name = errors.check(text::required("name", &input.name, 200));
+        // A blank code is no code, for every rule below.
+        let no_insee_code = input
+            .insee_code
+            .as_deref()
+            .map(str::trim)
+            .is_none_or(str::is_empty);
         let insee_code = match input.insee_code.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(code) => errors.check(InseeCode::parse("insee_code", code)),
@@ -49,7 +55,7 @@ impl TryFrom<CollectiviteInput> for CollectiviteDraft {
                 ));
                 None
             }
-            (None, Some(_)) if input.insee_code.is_none() => {
+            (None, Some(_)) if no_insee_code => {
                 errors.push(FieldError::new(
                     "cog_year",
                     "without_insee_code",
@@ -59,7 +65,7 @@ impl TryFrom<CollectiviteInput> for CollectiviteDraft {
             }
             (None, _) => None,
         };
-        if input.kind == CollectiviteKind::Commune && input.insee_code.is_none() {
+        if input.kind == CollectiviteKind::Commune && no_insee_code {
             errors.push(FieldError::new(
                 "insee_code",
                 "required",
@@ -166,6 +172,25 @@ mod tests {
             population: Some(73822),
             programmes: vec![],
         }
+    }
+
+    #[test]
+    fn a_blank_insee_code_is_no_code() {
+        let mut input = commune();
+        input.insee_code = Some(" ".into());
+        let error = CollectiviteDraft::try_from(input.clone()).unwrap_err();
+        let codes: Vec<(&str, &str)> = error
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("cog_year", "without_insee_code"),
+                ("insee_code", "required")
+            ]
+        );
     }
 
     #[test]

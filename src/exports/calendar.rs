@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::Visibility;
 use crate::db::schema::{sessions, training_programmes, trainings};
 use crate::db::DbPool;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::http::QueryParams;
 use crate::openapi::responses::{
     BadRequest, InternalError, ServiceUnavailable, UnprocessableEntity,
@@ -25,11 +25,16 @@ use crate::openapi::responses::{
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
-    /// Only sessions of trainings open to this programme (targeting it, or open to all).
-    #[param(example = "petites-villes-de-demain")]
+    /// Only sessions of trainings open to this programme (targeting it, or open to all); an
+    /// unknown code is a 422.
+    #[param(
+        example = "petites-villes-de-demain",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 64
+    )]
     pub programme: Option<String>,
     /// Only sessions held in this region (COG code, `53` for Bretagne).
-    #[param(example = "53", max_length = 3)]
+    #[param(example = "53", pattern = "^[0-9]{2,3}$")]
     pub region: Option<String>,
 }
 
@@ -103,6 +108,14 @@ pub async fn load(
         );
     }
     if let Some(region) = query.region.as_deref().map(str::trim) {
+        let valid = (2..=3).contains(&region.len()) && region.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            return Err(ApiError::invalid_query(vec![FieldError::new(
+                "region",
+                "invalid_format",
+                "region must be a region code of 2 or 3 digits (COG)",
+            )]));
+        }
         sql = sql.filter(sessions::region_code.eq(region.to_string()));
     }
     Ok(sql.load(conn).await?)

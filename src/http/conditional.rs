@@ -32,7 +32,8 @@ enum Tag {
 
 fn parse_tags(request: &HttpRequest, name: header::HeaderName) -> Option<Vec<Tag>> {
     let values: Vec<&HeaderValue> = request.headers().get_all(name).collect();
-    if values.is_empty() {
+    // An empty header says nothing: it is treated as absent.
+    if values.iter().all(|v| v.as_bytes().trim_ascii().is_empty()) {
         return None;
     }
     let mut tags = Vec::new();

@@ -36,28 +36,39 @@ impl KnownPaths {
         Self { paths }
     }
 
-    /// The methods allowed on `path`, if it matches a documented template.
+    /// The methods allowed on `path`, if it matches a documented template. The most specific
+    /// templates win: `/sessions/batch` is that path, not `/sessions/{id}`.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let segments: Vec<&str> = path.split('/').collect();
-        let mut found: Option<Vec<Method>> = None;
+        let mut found: Option<(usize, Vec<Method>)> = None;
         for (template, methods) in &self.paths {
+            let is_parameter = |t: &String| t.starts_with('{') && t.ends_with('}');
             let matches = template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| {
-                    (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
-                });
-            if matches {
-                found
-                    .get_or_insert_with(Vec::new)
-                    .extend(methods.iter().cloned());
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (is_parameter(t) && !s.is_empty()) || t == s);
+            if !matches {
+                continue;
+            }
+            let parameters = template.iter().filter(|t| is_parameter(t)).count();
+            match &mut found {
+                Some((fewest, all)) if parameters == *fewest => all.extend(methods.iter().cloned()),
+                Some((fewest, _)) if parameters > *fewest => {}
+                _ => found = Some((parameters, methods.clone())),
             }
         }
-        found
+        found.map(|(_, methods)| methods)
     }
 }
 
-/// The default service.
-pub async fn no_route(request: HttpRequest, known: web::Data<KnownPaths>) -> HttpResponse {
-    match known.allowed(request.path()) {
+/// The answer for a request no operation takes: 405 with `Allow` when the path exists under
+/// other methods, 404 otherwise.
+pub fn unrouted(request: &HttpRequest) -> ApiError {
+    let allowed = request
+        .app_data::<web::Data<KnownPaths>>()
+        .and_then(|known| known.allowed(request.path()));
+    match allowed {
         Some(methods) if !methods.contains(request.method()) => {
             let allow = methods
                 .iter()
@@ -73,13 +84,16 @@ pub async fn no_route(request: HttpRequest, known: web::Data<KnownPaths>) -> Htt
                 header::ALLOW,
                 header::HeaderValue::from_str(&allow).expect("method names are valid"),
             )
-            .error_response()
         }
         _ => ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "No resource exists at this address",
-        )
-        .error_response(),
+        ),
     }
+}
+
+/// The default service.
+pub async fn no_route(request: HttpRequest) -> HttpResponse {
+    unrouted(&request).error_response()
 }

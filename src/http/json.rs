@@ -130,6 +130,13 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             },
         );
     }
+    if has_escaped_nul(body) {
+        return Err(ApiError::invalid_field(
+            "body",
+            "invalid_characters",
+            "text must not contain the NUL character (\\u0000)",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // A shape error in a document that is not even JSON (trailing text…) is malformed first.
@@ -144,6 +151,25 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         .end()
         .map_err(|e| ApiError::malformed_json(format!("The body is not valid JSON: {e}")))?;
     Ok(value)
+}
+
+/// Whether a JSON text holds `\u0000` in a string (no text value may: PostgreSQL cannot store
+/// it). Every backslash in JSON starts an escape, so a left-to-right scan is exact.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body.get(i + 1) == Some(&b'u')
+                && body.get(i + 2..i + 6).is_some_and(|hex| hex == b"0000")
+            {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Turns a deserialisation failure into the right problem.

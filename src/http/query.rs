@@ -21,10 +21,24 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// Parses a query string into `T`.
+/// Parses a query string into `T`. A parameter given empty (`?cursor=`, as forms send) is
+/// absent; a value holding a NUL character is refused (no filter can match it).
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let pairs: Vec<(std::borrow::Cow<str>, std::borrow::Cow<str>)> =
+        form_urlencoded::parse(query.as_bytes())
+            .filter(|(_, value)| !value.is_empty())
+            .collect();
+    if let Some((name, _)) = pairs.iter().find(|(_, value)| value.contains('\0')) {
+        return Err(ApiError::invalid_query(vec![FieldError::new(
+            name.as_ref(),
+            "invalid_characters",
+            format!("{name} must not contain the NUL character"),
+        )]));
+    }
+    let kept = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(kept.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();

@@ -109,7 +109,8 @@ impl FromRequest for ResourceKey {
         Box::pin(async move {
             match path_key(&segment) {
                 PathKey::Id(id) => Ok(ResourceKey(id)),
-                PathKey::Nothing => Err(ApiError::not_found()),
+                // Not an id: perhaps a sibling path (`/sessions/batch`) under another method.
+                PathKey::Nothing => Err(crate::http::fallback::unrouted(&request)),
                 PathKey::Reference(reference) => {
                     let (Some(resource_type), Some(pool)) = (resource_type, pool) else {
                         return Err(ApiError::not_found());

@@ -11,6 +11,7 @@ mod enrolments;
 mod errors;
 mod exports;
 mod health;
+mod hostile_input;
 mod idempotency;
 mod openapi_document;
 mod programmes;
