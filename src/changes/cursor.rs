@@ -1,24 +1,23 @@
 //! A position in the change feed, opaque to clients.
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Deserializer};
 
-/// The feed position after which to read; `0` is the beginning.
+/// The feed position after which to read; `0` is the beginning. Opaque to clients; written as
+/// the position's digits, so the document can state its form (`FEED_CURSOR_PATTERN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FeedCursor(pub i64);
 
-const PREFIX: &str = "f1:";
+/// The form of a feed cursor, as the OpenAPI document states it.
+pub const FEED_CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
 
 impl FeedCursor {
     pub fn encode(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{PREFIX}{}", self.0))
+        self.0.to_string()
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let position: i64 = text.strip_prefix(PREFIX)?.parse().ok()?;
-        (position >= 0).then_some(FeedCursor(position))
+        let valid = (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| text.parse().ok().map(FeedCursor)).flatten()
     }
 }
 
@@ -46,6 +45,8 @@ mod tests {
             FeedCursor::decode(&FeedCursor(42).encode()),
             Some(FeedCursor(42))
         );
-        assert_eq!(FeedCursor::decode("42"), None);
+        assert_eq!(FeedCursor::decode("42"), Some(FeedCursor(42)));
+        assert_eq!(FeedCursor::decode("-1"), None);
+        assert_eq!(FeedCursor::decode("4 2"), None);
     }
 }

@@ -94,7 +94,7 @@ pub enum ChangeAction {
 /// One committed change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
-    "cursor": "ZjE6MTIz",
+    "cursor": "123",
     "type": "session",
     "id": "0193a1f3-9d8e-7f60-a1b2-c3d4e5f60718",
     "action": "upsert",
@@ -146,6 +146,11 @@ impl<'de> Deserialize<'de> for TypeList {
             if !types.contains(&parsed) {
                 types.push(parsed);
             }
+        }
+        if types.is_empty() {
+            return Err(serde::de::Error::custom(
+                "types must name at least one type (or be left out for every type)",
+            ));
         }
         Ok(TypeList(Some(types)))
     }

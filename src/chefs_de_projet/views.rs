@@ -144,6 +144,7 @@ pub struct ChefFilter {
     /// Only people whose employer is in this department.
     pub department: Option<String>,
     /// Accent- and case-insensitive search in names and e-mail.
+    #[serde(default, deserialize_with = "crate::http::query::search_term")]
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only people changed strictly after this instant (RFC 3339).

@@ -188,6 +188,7 @@ pub struct CollectiviteFilter {
     /// Only the commune with this INSEE code.
     pub insee_code: Option<String>,
     /// Accent- and case-insensitive search in the name (`chateau` finds `Château-Gontier`).
+    #[serde(default, deserialize_with = "crate::http::query::search_term")]
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only territories changed strictly after this instant (RFC 3339).

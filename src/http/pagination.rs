@@ -6,7 +6,6 @@
 //! a cursor is the last id seen: stable under concurrent inserts and deletes.
 
 use actix_web::{http::header, HttpRequest, HttpResponse};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -44,24 +43,28 @@ impl<'de> Deserialize<'de> for Limit {
     }
 }
 
-/// `?cursor=`: where the previous page ended. Opaque to clients.
+/// `?cursor=`: where the previous page ended. Opaque to clients; it is the last id seen, in 32
+/// lowercase hexadecimal digits, so the document can state its exact form (`CURSOR_PATTERN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub after: Uuid,
 }
 
-const CURSOR_PREFIX: &str = "v1:";
+/// The form of a list cursor, as the OpenAPI document states it.
+pub const CURSOR_PATTERN: &str = "^[0-9a-f]{32}$";
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", self.after))
+        self.after.simple().to_string()
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let after = Uuid::parse_str(text.strip_prefix(CURSOR_PREFIX)?).ok()?;
-        Some(Cursor { after })
+        let valid =
+            text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid
+            .then(|| Uuid::parse_str(text).ok())
+            .flatten()
+            .map(|after| Cursor { after })
     }
 }
 
@@ -144,6 +147,6 @@ mod tests {
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("not-a-cursor"), None);
-        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v1:nope")), None);
+        assert_eq!(Cursor::decode(&cursor.encode().to_uppercase()), None);
     }
 }

@@ -21,24 +21,20 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// Parses a query string into `T`. A parameter given empty (`?cursor=`, as forms send) is
-/// absent; a value holding a NUL character is refused (no filter can match it).
+/// Parses a query string into `T`. A value holding a NUL character is refused (no filter can
+/// match it, and PostgreSQL cannot take it).
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let pairs: Vec<(std::borrow::Cow<str>, std::borrow::Cow<str>)> =
-        form_urlencoded::parse(query.as_bytes())
-            .filter(|(_, value)| !value.is_empty())
-            .collect();
-    if let Some((name, _)) = pairs.iter().find(|(_, value)| value.contains('\0')) {
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.contains('\0'))
+    {
         return Err(ApiError::invalid_query(vec![FieldError::new(
             name.as_ref(),
             "invalid_characters",
             format!("{name} must not contain the NUL character"),
         )]));
     }
-    let kept = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&pairs)
-        .finish();
-    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(kept.as_bytes()));
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();
@@ -57,4 +53,20 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         };
         ApiError::invalid_query(vec![FieldError::new(field, code, message)])
     })
+}
+
+/// The longest search term (`?q=`), in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// `?q=`: a search term of at most `MAX_SEARCH_CHARS` characters (`#[serde(deserialize_with)]`).
+pub fn search_term<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let term = <Option<String> as serde::Deserialize>::deserialize(deserializer)?;
+    match term {
+        Some(t) if t.chars().count() > MAX_SEARCH_CHARS => Err(serde::de::Error::custom(format!(
+            "q must be at most {MAX_SEARCH_CHARS} characters"
+        ))),
+        other => Ok(other),
+    }
 }

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the route table, and the interactive docs.
 
+pub mod constraints;
 pub mod responses;
 
 use utoipa::openapi::OpenApi as Document;
@@ -127,7 +128,10 @@ pub fn document() -> Document {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    paths
+    let mut document = paths;
+    // After the routes: the rules it adds are on their parameters and bodies.
+    utoipa::Modify::modify(&constraints::Constraints, &mut document);
+    document
 }
 
 /// The document as served and committed: pretty JSON with a final newline.

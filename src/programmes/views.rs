@@ -129,6 +129,7 @@ pub struct ProgrammeFilter {
     /// Only programmes with this status.
     pub status: Option<ProgrammeStatus>,
     /// Accent- and case-insensitive search in code and name (`coeur` finds `Action cœur de ville`).
+    #[serde(default, deserialize_with = "crate::http::query::search_term")]
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only programmes changed strictly after this instant (RFC 3339).

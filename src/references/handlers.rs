@@ -27,6 +27,12 @@ use crate::trainings::views::{Training, TrainingInput};
 fn reference_of(request: &HttpRequest) -> Result<String, ApiError> {
     match path_key(request.match_info().get("id").unwrap_or_default()) {
         PathKey::Reference(reference) => Ok(reference.to_string()),
+        // A sibling path (`/sessions/batch`) that takes no PUT: 405, like any other.
+        _ if crate::http::fallback::unrouted(request).status
+            == actix_web::http::StatusCode::METHOD_NOT_ALLOWED =>
+        {
+            Err(crate::http::fallback::unrouted(request))
+        }
         _ => Err(ApiError::invalid_field(
             "id",
             "reference_required",

@@ -177,6 +177,7 @@ pub struct TrainingFilter {
     pub status: Option<TrainingStatus>,
     pub modality: Option<Modality>,
     /// Accent- and case-insensitive search in code and title.
+    #[serde(default, deserialize_with = "crate::http::query::search_term")]
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only trainings changed strictly after this instant (RFC 3339).

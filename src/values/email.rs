@@ -2,6 +2,11 @@
 
 use crate::error::FieldError;
 
+/// The addresses the OpenAPI document promises to accept: an ASCII local part of at most 64
+/// characters, `@`, a dotted ASCII domain. `Email::parse` accepts these (and a little more).
+pub const EMAIL_PATTERN: &str =
+    "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 

@@ -192,7 +192,7 @@ impl DeliveryStatus {
     "endpoint_id": "0193a1f5-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
     "type": "enrolment",
     "resource_id": "0193a1f3-9d8e-7f60-a1b2-c3d4e5f60718",
-    "cursor": "ZjE6MTIz",
+    "cursor": "123",
     "status": "pending",
     "attempts": 3,
     "next_attempt_at": "2026-11-27T09:02:15Z",

@@ -134,9 +134,11 @@ async fn a_full_pull_hands_over_to_the_feed_without_gap_or_repeat() {
     app.get(&format!("{FEED}?types=sessions"))
         .await
         .assert_problem(400, "invalid_query_parameter");
-    app.get(&format!("{FEED}?after=12"))
-        .await
-        .assert_problem(400, "invalid_query_parameter");
+    for foreign in ["abc", "-1", "1e3", "9999999999999999999"] {
+        app.get(&format!("{FEED}?after={foreign}"))
+            .await
+            .assert_problem(400, "invalid_query_parameter");
+    }
     app.get(&format!("{FEED}?limit=1001"))
         .await
         .assert_problem(400, "invalid_query_parameter");
