@@ -31,6 +31,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// `MAX_BODY_BYTES`: largest request body accepted (413 beyond). Default 1048576 (1 MiB).
     pub max_body_bytes: usize,
+    /// `REQUEST_TIMEOUT_MS`: how long a client may take to send a request's headers, and then
+    /// its body (408 beyond). Default 10000.
+    pub request_timeout: Duration,
     /// `RETRY_AFTER_S`: the `Retry-After` sent with a 503 when the database is unavailable. Default 2.
     pub retry_after: Duration,
     /// `JWT_ISSUER`: the `iss` of access tokens. Default `PUBLIC_BASE_URL`.
@@ -189,6 +192,7 @@ impl Config {
             workers,
             shutdown_timeout: Duration::from_secs(number("SHUTDOWN_TIMEOUT_S", 30)?),
             max_body_bytes: number("MAX_BODY_BYTES", 1024 * 1024)? as usize,
+            request_timeout: millis("REQUEST_TIMEOUT_MS", 10_000)?.max(Duration::from_millis(100)),
             retry_after: Duration::from_secs(number("RETRY_AFTER_S", 2)?.max(1)),
             jwt_issuer: text("JWT_ISSUER", &public_base_url),
             jwt_audience: text("JWT_AUDIENCE", "anct-formations"),
@@ -256,6 +260,7 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout", &self.request_timeout)
             .field("retry_after", &self.retry_after)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)

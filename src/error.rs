@@ -198,6 +198,21 @@ impl ApiError {
         )
     }
 
+    pub fn request_timeout(allowed: Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "The request body did not arrive within {} ms",
+                allowed.as_millis()
+            ),
+        )
+        .with_header(
+            actix_web::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        )
+    }
+
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

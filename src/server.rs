@@ -20,7 +20,11 @@ use crate::{
     },
     config::Config,
     db::{self, migrations, DbPool},
-    http::{fallback, json::BodyLimit, request_id},
+    http::{
+        fallback,
+        json::{BodyLimit, BodyTimeout},
+        request_id,
+    },
     openapi,
     webhooks::guard::TargetPolicy,
 };
@@ -60,6 +64,7 @@ pub async fn start(
     let metrics = web::Data::new(crate::metrics::Metrics::new());
     let catalogue_owner = web::Data::new(config.catalogue.clone());
     let body_limit = BodyLimit(config.max_body_bytes);
+    let body_timeout = BodyTimeout(config.request_timeout);
     let server = HttpServer::new(move || {
         // The document is registered before the `/api/v1` scope, which would otherwise take
         // its path and answer 404.
@@ -78,6 +83,7 @@ pub async fn start(
             .app_data(metrics.clone())
             .app_data(catalogue_owner.clone())
             .app_data(body_limit)
+            .app_data(body_timeout)
             .app_data(known_paths.clone())
             .route(
                 "/docs",
@@ -96,7 +102,7 @@ pub async fn start(
     })
     .workers(config.workers)
     .shutdown_timeout(config.shutdown_timeout.as_secs())
-    .client_request_timeout(Duration::from_secs(10))
+    .client_request_timeout(config.request_timeout)
     .listen(listener)?
     .run();
     Ok(server)

@@ -17,6 +17,11 @@ use crate::error::{ApiError, FieldError};
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
 
+/// How long a client may take to send a body once its headers arrived (408 beyond); registered
+/// as app data from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyTimeout(pub std::time::Duration);
+
 /// A JSON request body, read but not yet judged: `into_inner` parses it into `T`. Handlers call
 /// it after checking the caller's scope, so a client without the right sees a 403, not a
 /// verdict on its body.
@@ -47,6 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .app_data::<BodyLimit>()
             .map_or(1024 * 1024, |limit| limit.0);
         let media_type = check_media_type(req);
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .map_or(std::time::Duration::from_secs(10), |t| t.0);
         let declared_length = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -59,21 +67,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 if declared_length.is_some_and(|length| length > limit) {
                     return Err(ApiError::payload_too_large(limit));
                 }
-                let mut body = BytesMut::new();
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|e| {
-                        ApiError::bad_request(
-                            "unreadable_body",
-                            "The request body could not be read",
-                        )
-                        .with_cause(e)
-                    })?;
-                    if body.len() + chunk.len() > limit {
-                        return Err(ApiError::payload_too_large(limit));
+                let read = async {
+                    let mut body = BytesMut::new();
+                    while let Some(chunk) = payload.next().await {
+                        let chunk = chunk.map_err(|e| {
+                            ApiError::bad_request(
+                                "unreadable_body",
+                                "The request body could not be read",
+                            )
+                            .with_cause(e)
+                        })?;
+                        if body.len() + chunk.len() > limit {
+                            return Err(ApiError::payload_too_large(limit));
+                        }
+                        body.extend_from_slice(&chunk);
                     }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body.to_vec())
+                    Ok(body.to_vec())
+                };
+                tokio::time::timeout(timeout, read)
+                    .await
+                    .unwrap_or_else(|_| Err(ApiError::request_timeout(timeout)))
             }
             .await;
             Ok(JsonBody {

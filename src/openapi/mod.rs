@@ -108,6 +108,7 @@ const DESCRIPTION: &str = include_str!("description.md");
             responses::NotFound,
             responses::Conflict,
             responses::PreconditionFailed,
+            responses::RequestTimeout,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::UnprocessableEntity,

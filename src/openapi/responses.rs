@@ -85,6 +85,18 @@ pub struct PreconditionFailed(Problem);
 )]
 pub struct PayloadTooLarge(Problem);
 
+/// The body did not arrive within the request timeout.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:anct-formations:problem:request_timeout", "title": "The request took too long",
+        "status": 408, "detail": "The request body did not arrive within 10000 ms",
+        "instance": "/api/v1/programmes", "code": "request_timeout",
+        "request_id": "b4c7e0de-1f0a-4a53-8c0b-6f2e0d0a9a11"})
+)]
+pub struct RequestTimeout(Problem);
+
 /// The body is not sent as JSON.
 #[derive(ToResponse)]
 #[response(
@@ -202,13 +214,14 @@ impl IntoResponses for Common {
     }
 }
 
-/// The failures of an operation that takes a JSON body: 400, 413, 415, 422.
+/// The failures of an operation that takes a JSON body: 400, 408, 413, 415, 422.
 pub struct BodyErrors;
 
 impl IntoResponses for BodyErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         references(&[
             ("400", "BadRequest"),
+            ("408", "RequestTimeout"),
             ("413", "PayloadTooLarge"),
             ("415", "UnsupportedMediaType"),
             ("422", "UnprocessableEntity"),

@@ -10,6 +10,7 @@ mod docs;
 mod enrolments;
 mod errors;
 mod exports;
+mod faults;
 mod health;
 mod hostile_input;
 mod idempotency;

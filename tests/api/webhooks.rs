@@ -49,6 +49,19 @@ async fn endpoint(app: &TestApp, url: &str, types: &[&str]) -> (Value, String) {
     (created, secret)
 }
 
+/// A delivery once the worker has recorded its last answer (the receiver sees a request just
+/// before the worker records how it went).
+async fn settled(app: &TestApp, path: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let detail = app.get(path).await.assert_json(200);
+        if detail["status"] != "pending" || tokio::time::Instant::now() >= deadline {
+            return detail;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 fn id_of(value: &Value) -> &str {
     value["id"].as_str().unwrap()
 }
@@ -101,10 +114,7 @@ async fn a_change_arrives_signed_and_verifiable() {
     let deliveries = app.get(&path).await.assert_json(200);
     let listed = &deliveries["data"][0];
     assert_eq!(listed["id"], delivery.id.as_str());
-    let detail = app
-        .get(&format!("{path}/{}", delivery.id))
-        .await
-        .assert_json(200);
+    let detail = settled(&app, &format!("{path}/{}", delivery.id)).await;
     assert_eq!(detail["status"], "succeeded", "{detail}");
     assert_eq!(detail["payload"], change);
     assert_eq!(detail["attempt_log"][0]["status_code"], 204);
@@ -130,14 +140,15 @@ async fn a_receiver_that_fails_three_times_gets_the_delivery_once_it_recovers() 
     assert!(received.iter().all(|r| signed_with(r, &secret)));
     assert_eq!(received[3].json()["id"], enrolment["id"]);
     // Backoff: each wait longer than the one before (150 ms × 3ⁿ, ±20%).
-    let detail = app
-        .get(&format!(
+    let detail = settled(
+        &app,
+        &format!(
             "/api/v1/webhooks/{}/deliveries/{}",
             id_of(&created),
             received[0].id
-        ))
-        .await
-        .assert_json(200);
+        ),
+    )
+    .await;
     assert_eq!(detail["status"], "succeeded");
     assert_eq!(detail["attempts"], 4);
     let log = detail["attempt_log"].as_array().unwrap();
@@ -332,11 +343,14 @@ async fn deliveries_follow_the_client_s_scopes_and_programmes() {
     app.session(&acv_training, 10, false).await;
     app.enrol(&pvd_session, &world.chef).await;
     let marker = app.training("PVD-02", &[PVD], "draft").await;
-    let received = receiver
+    // Deliveries are sent side by side: wait for all three, then make sure no other comes.
+    receiver
         .wait_until(PATIENCE, |r| {
-            r.iter().any(|x| x.json()["id"] == marker["id"])
+            r.len() >= 3 && r.iter().any(|x| x.json()["id"] == marker["id"])
         })
         .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = receiver.received();
     let seen: BTreeSet<(String, String)> = received
         .iter()
         .map(|r| {
@@ -442,10 +456,7 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_can_be_redelivered_to() 
         })
         .await;
     assert_eq!(accepted.last().unwrap().id, id_of(&delivery));
-    let detail = app
-        .get(&format!("{path}/deliveries/{}", id_of(&delivery)))
-        .await
-        .assert_json(200);
+    let detail = settled(&app, &format!("{path}/deliveries/{}", id_of(&delivery))).await;
     assert_eq!(detail["status"], "succeeded");
     assert_eq!(detail["attempt_log"].as_array().unwrap().len(), 4);
 }

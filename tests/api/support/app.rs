@@ -37,6 +37,12 @@ pub struct Options {
     pub webhook_allow_private: bool,
     /// Attempts before a delivery fails for good.
     pub webhook_max_attempts: u32,
+    /// Connections in the pool.
+    pub pool_size: usize,
+    /// How long a request waits for a connection before a 503.
+    pub checkout_timeout_ms: u64,
+    /// How long a client has to send its headers, then its body.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -48,6 +54,9 @@ impl Default for Options {
             database_url: None,
             webhook_allow_private: true,
             webhook_max_attempts: 15,
+            pool_size: 4,
+            checkout_timeout_ms: 15_000,
+            request_timeout_ms: 10_000,
         }
     }
 }
@@ -80,9 +89,11 @@ impl TestApp {
             "PUBLIC_BASE_URL" => Some(base.clone()),
             "JWT_ISSUER" => Some(options.jwt_issuer.clone().unwrap_or_else(|| base.clone())),
             "HTTP_WORKERS" => Some("1".into()),
-            "DATABASE_POOL_SIZE" => Some("4".into()),
-            // Long enough for hundreds of concurrent requests to queue for the 4 connections.
-            "DATABASE_CHECKOUT_TIMEOUT_MS" => Some("15000".into()),
+            "DATABASE_POOL_SIZE" => Some(options.pool_size.to_string()),
+            // By default long enough for hundreds of concurrent requests to queue for the 4
+            // connections.
+            "DATABASE_CHECKOUT_TIMEOUT_MS" => Some(options.checkout_timeout_ms.to_string()),
+            "REQUEST_TIMEOUT_MS" => Some(options.request_timeout_ms.to_string()),
             "DATABASE_CONNECT_TIMEOUT_MS" => Some("5000".into()),
             "RETRY_AFTER_S" => Some("2".into()),
             "SHUTDOWN_TIMEOUT_S" => Some("1".into()),
