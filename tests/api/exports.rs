@@ -718,15 +718,8 @@ async fn metrics_count_requests_per_route_and_show_the_queues() {
     assert_eq!(value("anct_webhook_deliveries_pending "), 0.0);
 
     // A webhook whose receiver is unreachable shows in the backlog.
-    let mut conn = app.db().await;
-    use diesel_async::SimpleAsyncConnection;
-    conn.batch_execute(
-        "INSERT INTO webhook_endpoints (id, client_id, url, secret, feed_position)
-         SELECT gen_random_uuid(), client_id, 'http://127.0.0.1:9/unreachable', 'whsec_AAAA', 0
-           FROM api_clients LIMIT 1",
-    )
-    .await
-    .unwrap();
+    app.endpoint_without_checks("http://127.0.0.1:9/unreachable")
+        .await;
     let mut pending = 0.0;
     for _ in 0..100 {
         let text = app.send(app.anonymous(Method::GET, "/metrics")).await.text;

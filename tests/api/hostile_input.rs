@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::fixtures::World;
+use crate::support::fixtures::{error_fields, World};
 use crate::support::{Options, Reply, TestApp};
 
 const PATH_TRICKS: &[&str] = &[
@@ -226,11 +226,5 @@ async fn sibling_paths_answer_405_with_their_own_methods() {
         )
         .await
         .assert_problem(422, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["cog_year", "insee_code"]);
+    assert_eq!(error_fields(&problem), ["cog_year", "insee_code"]);
 }

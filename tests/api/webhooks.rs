@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::support::fixtures::{session_body, World, ACV, PVD};
+use crate::support::fixtures::{error_fields, session_body, World, ACV, PVD};
 use crate::support::receiver::{Received, Receiver};
 use crate::support::{Options, Reply, TestApp};
 
@@ -297,15 +297,8 @@ async fn private_addresses_are_refused_at_registration() {
     // Nothing was registered, and a patch cannot sneak a private target in either.
     let list = app.get("/api/v1/webhooks").await.assert_json(200);
     assert_eq!(list["data"], json!([]));
-    let mut conn = app.db().await;
-    use diesel_async::SimpleAsyncConnection;
-    conn.batch_execute(
-        "INSERT INTO webhook_endpoints (id, client_id, url, secret, feed_position)
-         SELECT gen_random_uuid(), client_id, 'https://partner.example.fr/hook', 'whsec_AAAA', 0
-           FROM api_clients LIMIT 1",
-    )
-    .await
-    .unwrap();
+    app.endpoint_without_checks("https://partner.example.fr/hook")
+        .await;
     let list = app.get("/api/v1/webhooks").await.assert_json(200);
     let id = list["data"][0]["id"].as_str().unwrap();
     let problem = app
@@ -501,13 +494,7 @@ async fn endpoints_are_managed_like_any_resource() {
         )
         .await
         .assert_problem(422, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["url", "description"]);
+    assert_eq!(error_fields(&problem), ["url", "description"]);
     app.post_json(
         "/api/v1/webhooks",
         &json!({"url": receiver.url, "types": ["invoice"]}),

@@ -81,6 +81,29 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Registers a webhook endpoint straight in the database, past the API's address checks
+    /// (for a target the test needs that registration would refuse, or to test a later check).
+    pub async fn endpoint_without_checks(&self, url: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = self.db().await;
+        conn.batch_execute(&format!(
+            "INSERT INTO webhook_endpoints (id, client_id, url, secret, feed_position)
+             SELECT gen_random_uuid(), client_id, '{url}', 'whsec_AAAA', 0 FROM api_clients LIMIT 1"
+        ))
+        .await
+        .expect("endpoint inserted");
+    }
+}
+
+/// The fields a validation problem names, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 pub fn session_body(training: &Value, capacity: i32, requires_approval: bool) -> Value {
     let now = Utc::now();
     json!({
