@@ -173,6 +173,26 @@ fn formed_fields(document: &mut Value) {
     }
 }
 
+/// A member may be removed (`null`) unless the input requires it: removing one with a default
+/// restores the default.
+fn nullable(rule: &Value) -> Value {
+    let mut rule = rule.clone();
+    match rule.get_mut("type") {
+        Some(Value::String(kind)) if kind != "null" => {
+            let kind = kind.clone();
+            rule["type"] = json!([kind, "null"]);
+            rule
+        }
+        Some(Value::Array(kinds)) => {
+            if !kinds.iter().any(|k| k == "null") {
+                kinds.push(json!("null"));
+            }
+            rule
+        }
+        _ => json!({"oneOf": [rule, {"type": "null"}]}),
+    }
+}
+
 /// A patch member takes the input's rules; one the input requires cannot be removed (`null`).
 fn patches(document: &mut Value) {
     for (patch, input) in PATCHES {
@@ -187,7 +207,11 @@ fn patches(document: &mut Value) {
         };
         for (name, member) in members.iter_mut() {
             if let Some(rule) = input.get("properties").and_then(|p| p.get(name)) {
-                *member = rule.clone();
+                *member = if is_required(&input, name) {
+                    rule.clone()
+                } else {
+                    nullable(rule)
+                };
             }
         }
         patch.remove("required");

@@ -1,0 +1,209 @@
+//! The benchmark scenarios the HTTP load generator (wrk) does not cover, each printing one JSON
+//! line:
+//! - `pace <url> <rate/s> <seconds> [<bearer token>]`: an open-loop run at a fixed rate; each
+//!   latency counts from the request's scheduled start, so a stall is not hidden (no
+//!   coordinated omission);
+//! - `feed <base url> <token>`: read the whole change feed, 1,000 changes a page;
+//! - `batch <base url> <token> <database url>`: upsert 10,000 enrolments in batches of 1,000;
+//! - `approvals <base url> <token> <database url>`: approve 1,000 pending enrolments at once on a
+//!   session of capacity 30.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client")
+}
+
+async fn pace(url: String, rate: f64, seconds: f64, token: Option<String>) -> Value {
+    let http = client();
+    let total = (rate * seconds) as usize;
+    let start = tokio::time::Instant::now() + Duration::from_millis(100);
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(scheduled).await;
+            let mut request = http.get(&url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let ok = match request.send().await {
+                Ok(reply) => {
+                    let ok = reply.status().is_success();
+                    let _ = reply.bytes().await;
+                    ok
+                }
+                Err(_) => false,
+            };
+            (tokio::time::Instant::now() - scheduled, ok)
+        }));
+    }
+    let began = Instant::now();
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    for task in tasks {
+        let (latency, ok) = task.await.expect("request task");
+        latencies.push(latency);
+        errors += usize::from(!ok);
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    latencies.sort();
+    json!({
+        "requests": total, "errors": errors, "rate": rate,
+        "achieved_per_second": total as f64 / elapsed,
+        "p50_ms": percentile(&latencies, 0.50), "p99_ms": percentile(&latencies, 0.99),
+        "max_ms": percentile(&latencies, 1.0),
+    })
+}
+
+async fn feed(base: String, token: String) -> Value {
+    let http = client();
+    let began = Instant::now();
+    let mut read = 0usize;
+    let mut after = "0".to_string();
+    loop {
+        let page: Value = http
+            .get(format!("{base}/api/v1/changes?limit=1000&after={after}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("feed page")
+            .json()
+            .await
+            .expect("feed JSON");
+        let count = page["data"].as_array().map_or(0, Vec::len);
+        read += count;
+        after = page["next_cursor"].as_str().unwrap_or("0").to_string();
+        if count == 0 {
+            break;
+        }
+    }
+    let seconds = began.elapsed().as_secs_f64();
+    json!({"changes": read, "seconds": seconds, "per_second": read as f64 / seconds})
+}
+
+async fn database(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("database");
+    tokio::spawn(connection);
+    client
+}
+
+async fn ids(db: &tokio_postgres::Client, sql: &str) -> Vec<String> {
+    db.query(sql, &[])
+        .await
+        .expect("query")
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect()
+}
+
+async fn batch(base: String, token: String, url: String) -> Value {
+    let db = database(&url).await;
+    let sessions = ids(&db, "SELECT id::text FROM sessions WHERE location_label = 'Bench batch' ORDER BY id").await;
+    let chefs = ids(&db, "SELECT id::text FROM chefs_de_projet WHERE email LIKE '%@bench.anct.fr' ORDER BY email").await;
+    let http = client();
+    let began = Instant::now();
+    let (mut created, mut failed) = (0, 0);
+    for (s, session) in sessions.iter().enumerate() {
+        for half in chefs.chunks(1000) {
+            let items: Vec<Value> = half
+                .iter()
+                .map(|chef| json!({"ref": format!("bench-{s}-{chef}"), "session_id": session, "chef_de_projet_id": chef}))
+                .collect();
+            let reply: Value = http
+                .post(format!("{base}/api/v1/enrolments/batch"))
+                .bearer_auth(&token)
+                .json(&json!({"items": items}))
+                .send()
+                .await
+                .expect("batch")
+                .json()
+                .await
+                .expect("batch JSON");
+            for result in reply["results"].as_array().into_iter().flatten() {
+                if result["status"].as_u64().is_some_and(|s| s < 300) {
+                    created += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+        }
+    }
+    let seconds = began.elapsed().as_secs_f64();
+    json!({"enrolments": created, "failed": failed, "seconds": seconds, "per_second": created as f64 / seconds})
+}
+
+async fn approvals(base: String, token: String, url: String) -> Value {
+    let db = database(&url).await;
+    let pending = ids(&db, "SELECT e.id::text FROM enrolments e JOIN sessions s ON s.id = e.session_id WHERE s.location_label = 'Bench approvals' AND e.status = 'pending_approval'").await;
+    let http = client();
+    let began = Instant::now();
+    let tasks: Vec<_> = pending
+        .iter()
+        .map(|id| {
+            let (http, url, token) = (http.clone(), format!("{base}/api/v1/enrolments/{id}/approve"), token.clone());
+            tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for task in tasks {
+        *statuses.entry(task.await.expect("approval")).or_default() += 1;
+    }
+    let seconds = began.elapsed().as_secs_f64();
+    let row = db
+        .query_one(
+            "SELECT seats_confirmed, seats_waitlisted, capacity FROM sessions WHERE location_label = 'Bench approvals'",
+            &[],
+        )
+        .await
+        .expect("session");
+    json!({
+        "approvals": pending.len(), "seconds": seconds,
+        "statuses": statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "confirmed": row.get::<_, i32>(0), "waitlisted": row.get::<_, i32>(1), "capacity": row.get::<_, i32>(2),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().expect("missing argument");
+    let result = match args.first().map(String::as_str) {
+        Some("pace") => {
+            pace(arg(1), arg(2).parse().expect("rate"), arg(3).parse().expect("seconds"), args.get(4).cloned()).await
+        }
+        Some("feed") => feed(arg(1), arg(2)).await,
+        Some("batch") => batch(arg(1), arg(2), arg(3)).await,
+        Some("approvals") => approvals(arg(1), arg(2), arg(3)).await,
+        _ => {
+            eprintln!("usage: scenarios pace|feed|batch|approvals …");
+            std::process::exit(2);
+        }
+    };
+    println!("{result}");
+}
