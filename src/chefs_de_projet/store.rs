@@ -305,7 +305,9 @@ pub async fn update(
         let before = ChefDeProjetInput::from(&current);
         let mut read_only = merge_patch::SERVER_FIELDS.to_vec();
         read_only.push("erased_at");
-        let input = merge_patch::patched(&before, patch, &read_only)?;
+        let input = merge_patch::patched::<_, crate::chefs_de_projet::views::ChefDeProjetPatch>(
+            &before, patch, &read_only,
+        )?;
         let draft = ChefDraft::try_from(input)?;
         if ChefDraft::try_from(before).is_ok_and(|b| b == draft) {
             return Ok(current);

@@ -291,7 +291,11 @@ pub async fn update(
         let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let before = CollectiviteInput::from(&current);
-        let input = merge_patch::patched(&before, patch, &merge_patch::SERVER_FIELDS)?;
+        let input = merge_patch::patched::<_, crate::collectivites::views::CollectivitePatch>(
+            &before,
+            patch,
+            &merge_patch::SERVER_FIELDS,
+        )?;
         let draft = CollectiviteDraft::try_from(input)?;
         if CollectiviteDraft::try_from(before).is_ok_and(|b| b == draft) {
             return Ok(current);

@@ -38,14 +38,37 @@ pub fn reject_read_only(patch: &Map<String, Value>, read_only: &[&str]) -> Resul
     }
 }
 
-/// Applies `patch` to the writable fields of a resource (`current`, as its input type) and reads
-/// the result back as that type, naming the field at fault. Read-only fields are refused.
-pub fn patched<I>(current: &I, patch: Map<String, Value>, read_only: &[&str]) -> Result<I, ApiError>
+/// 400 for a member neither the resource (`current`) nor the patch type `P` knows, even one set
+/// to `null` (which would otherwise remove nothing, silently).
+fn reject_unknown<P: serde::de::DeserializeOwned>(
+    patch: &Map<String, Value>,
+    current: &Value,
+) -> Result<(), ApiError> {
+    let members: Map<String, Value> = patch
+        .keys()
+        .filter(|k| current.get(k.as_str()).is_none())
+        .map(|k| (k.clone(), Value::Null))
+        .collect();
+    serde_path_to_error::deserialize::<_, P>(Value::Object(members))
+        .map(|_| ())
+        .map_err(|error| crate::http::json::data_error(String::new(), &error.inner().to_string()))
+}
+
+/// Applies `patch` to the writable fields of a resource (`current`, as its input type `I`) and
+/// reads the result back as that type, naming the field at fault. Read-only fields are refused,
+/// and so are members the patch type `P` does not document.
+pub fn patched<I, P>(
+    current: &I,
+    patch: Map<String, Value>,
+    read_only: &[&str],
+) -> Result<I, ApiError>
 where
     I: serde::Serialize + serde::de::DeserializeOwned,
+    P: serde::de::DeserializeOwned,
 {
     reject_read_only(&patch, read_only)?;
     let mut document = serde_json::to_value(current).map_err(ApiError::internal)?;
+    reject_unknown::<P>(&patch, &document)?;
     apply(&mut document, &Value::Object(patch));
     serde_path_to_error::deserialize(document).map_err(crate::http::json::classify)
 }

@@ -189,7 +189,18 @@ fn nullable(rule: &Value) -> Value {
             }
             rule
         }
-        _ => json!({"oneOf": [rule, {"type": "null"}]}),
+        _ => {
+            let admits_null = ["oneOf", "anyOf"].iter().any(|k| {
+                rule[*k]
+                    .as_array()
+                    .is_some_and(|options| options.iter().any(|o| o["type"] == "null"))
+            });
+            if admits_null {
+                rule
+            } else {
+                json!({"anyOf": [rule, {"type": "null"}]})
+            }
+        }
     }
 }
 

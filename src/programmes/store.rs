@@ -125,7 +125,7 @@ pub async fn update(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let current = find_for_update(conn, id, visibility).await?;
         if_match.check(&current)?;
-        let input = merge_patch::patched(
+        let input = merge_patch::patched::<_, crate::programmes::views::ProgrammePatch>(
             &ProgrammeInput::from(&current),
             patch,
             &merge_patch::SERVER_FIELDS,

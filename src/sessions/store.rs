@@ -221,7 +221,9 @@ pub async fn update(
             "seats_left",
         ]);
         let before = SessionInput::from(&current);
-        let input = merge_patch::patched(&before, patch, &read_only)?;
+        let input = merge_patch::patched::<_, crate::sessions::views::SessionPatch>(
+            &before, patch, &read_only,
+        )?;
         if input.training_id != current.training_id {
             return Err(ApiError::invalid_field(
                 "training_id",

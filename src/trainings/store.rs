@@ -267,7 +267,11 @@ pub async fn update(
         let current = load_one(conn, id, true, visibility).await?;
         if_match.check(&current)?;
         let before = TrainingInput::from(&current);
-        let input = merge_patch::patched(&before, patch, &merge_patch::SERVER_FIELDS)?;
+        let input = merge_patch::patched::<_, crate::trainings::views::TrainingPatch>(
+            &before,
+            patch,
+            &merge_patch::SERVER_FIELDS,
+        )?;
         if input.code != current.code {
             return Err(ApiError::invalid_field(
                 "code",

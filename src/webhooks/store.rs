@@ -158,7 +158,7 @@ pub async fn update(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let current = load(conn, client_id, id, true).await?;
         if_match.check(&current)?;
-        let input = merge_patch::patched(
+        let input = merge_patch::patched::<_, crate::webhooks::views::WebhookEndpointPatch>(
             &WebhookEndpointInput::from(&current),
             patch,
             &[

@@ -203,6 +203,15 @@ async fn sibling_paths_answer_405_with_their_own_methods() {
         )
         .await;
     assert_eq!(reply.assert_json(200)["status"], "closed");
+    // A patch member nobody knows is refused, even set to null (which would remove nothing).
+    let problem = app
+        .patch_json(
+            &format!("/api/v1/programmes/{}", created["id"].as_str().unwrap()),
+            &json!({"colour": null}),
+        )
+        .await
+        .assert_problem(400, "unknown_field");
+    assert_eq!(error_fields(&problem), ["colour"]);
     // NUL in a query parameter or a body is refused by name.
     let problem = app
         .get("/api/v1/programmes?q=a%00b")
