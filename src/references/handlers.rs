@@ -25,20 +25,21 @@ use crate::trainings::views::{Training, TrainingInput};
 
 /// The reference of a `PUT …/ref:{reference}` path.
 fn reference_of(request: &HttpRequest) -> Result<String, ApiError> {
-    match path_key(request.match_info().get("id").unwrap_or_default()) {
-        PathKey::Reference(reference) => Ok(reference.to_string()),
-        // A sibling path (`/sessions/batch`) that takes no PUT: 405, like any other.
-        _ if crate::http::fallback::unrouted(request).status
-            == actix_web::http::StatusCode::METHOD_NOT_ALLOWED =>
-        {
-            Err(crate::http::fallback::unrouted(request))
-        }
-        _ => Err(ApiError::invalid_field(
-            "id",
-            "reference_required",
-            "PUT creates or updates by your reference: use …/ref:<reference> (1 to 200 characters without spaces)",
-        )),
+    if let PathKey::Reference(reference) =
+        path_key(request.match_info().get("id").unwrap_or_default())
+    {
+        return Ok(reference.to_string());
     }
+    // A sibling path (`/sessions/batch`) that takes no PUT: 405, like any other.
+    let unrouted = crate::http::fallback::unrouted(request);
+    if unrouted.status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+        return Err(unrouted);
+    }
+    Err(ApiError::invalid_field(
+        "id",
+        "reference_required",
+        "PUT creates or updates by your reference: use …/ref:<reference> (1 to 200 characters without spaces)",
+    ))
 }
 
 /// Create or update a session by your reference
