@@ -20,22 +20,9 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::exports::xml::XmlWriter;
 use crate::openapi::responses::Common;
+use crate::trainings::rows::TrainingRow;
 
 pub const NAMESPACE: &str = "http://lheo.gouv.fr/2.3";
-
-#[derive(Debug, Queryable)]
-pub struct Offer {
-    pub id: Uuid,
-    pub code: String,
-    pub title: String,
-    pub summary: Option<String>,
-    pub objectives: Option<String>,
-    pub duration_hours: f64,
-    pub modality: String,
-    pub provider: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 #[derive(Debug, Queryable)]
 pub struct OfferSession {
@@ -55,7 +42,7 @@ pub struct OfferSession {
 
 /// A training with what the export says of it.
 pub struct Entry {
-    pub offer: Offer,
+    pub offer: TrainingRow,
     pub sessions: Vec<OfferSession>,
     /// Names of the programmes it targets (none: open to all).
     pub programmes: Vec<String>,
@@ -71,23 +58,12 @@ pub async fn load(
         .filter(trainings::deleted_at.is_null())
         .filter(trainings::status.eq("published"))
         .order(trainings::code.asc())
-        .select((
-            trainings::id,
-            trainings::code,
-            trainings::title,
-            trainings::summary,
-            trainings::objectives,
-            trainings::duration_hours,
-            trainings::modality,
-            trainings::provider,
-            trainings::created_at,
-            trainings::updated_at,
-        ))
+        .select(TrainingRow::as_select())
         .into_boxed();
     if let Some(mine) = visibility.restricted_to() {
         query = query.filter(crate::trainings::store::open_to(mine));
     }
-    let offers: Vec<Offer> = query.load(conn).await?;
+    let offers: Vec<TrainingRow> = query.load(conn).await?;
     let ids: Vec<Uuid> = offers.iter().map(|o| o.id).collect();
     let mut by_training: HashMap<Uuid, Vec<OfferSession>> = HashMap::new();
     let rows: Vec<OfferSession> = sessions::table
