@@ -17,6 +17,9 @@ pub struct Config {
     pub public_base_url: String,
     /// `DATABASE_POOL_SIZE`: maximum connections per instance. Default 10.
     pub pool_size: usize,
+    /// `DATABASE_READ_CONNECTIONS`: connections per HTTP worker shared by single-statement reads,
+    /// which pipeline on them (outside the pool). Default 1.
+    pub read_connections: usize,
     /// `DATABASE_CHECKOUT_TIMEOUT_MS`: how long a request waits for a free connection before a 503.
     /// Default 2000.
     pub checkout_timeout: Duration,
@@ -186,6 +189,7 @@ impl Config {
             public_base_url: public_base_url.clone(),
             bind_address,
             pool_size: number("DATABASE_POOL_SIZE", 10)?.max(1) as usize,
+            read_connections: number("DATABASE_READ_CONNECTIONS", 1)?.max(1) as usize,
             checkout_timeout: millis("DATABASE_CHECKOUT_TIMEOUT_MS", 2000)?,
             connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", 3000)?,
             statement_timeout: millis("DATABASE_STATEMENT_TIMEOUT_MS", 5000)?,
@@ -254,6 +258,7 @@ impl fmt::Debug for Config {
             .field("bind_address", &self.bind_address)
             .field("public_base_url", &self.public_base_url)
             .field("pool_size", &self.pool_size)
+            .field("read_connections", &self.read_connections)
             .field("checkout_timeout", &self.checkout_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)

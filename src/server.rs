@@ -5,7 +5,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use actix_web::{
     dev::Server,
     http::header,
-    middleware::{from_fn, Logger},
+    middleware::{from_fn, Condition, Logger},
     web, App, HttpResponse, HttpServer,
 };
 use utoipa_actix_web::AppExt;
@@ -14,9 +14,11 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     auth::{
         caller::AuthState,
+        client_states::ClientStates,
         keys::{self, KeyRing},
         rate_limit::RateLimiter,
         tokens::TokenSettings,
+        verified::VerifiedTokens,
     },
     config::Config,
     db::{self, migrations, DbPool},
@@ -28,6 +30,9 @@ use crate::{
     openapi,
     webhooks::guard::TargetPolicy,
 };
+
+/// How many verified access tokens an instance remembers (a few hundred bytes each).
+const VERIFIED_TOKENS: usize = 10_000;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_URL: &str = "/api/v1/openapi.json";
@@ -78,6 +83,7 @@ pub async fn start(
             .configure(crate::routes::configure)
             .split_for_parts();
         app.app_data(pool.clone())
+            .app_data(web::Data::new(pool.reads_for_worker()))
             .app_data(auth.clone())
             .app_data(target_policy.clone())
             .app_data(metrics.clone())
@@ -96,8 +102,10 @@ pub async fn start(
             .default_service(web::to(fallback::no_route))
             .wrap(from_fn(request_id::middleware))
             .wrap(from_fn(crate::metrics::middleware))
-            .wrap(Logger::new(
-                r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#,
+            // The access log is rendered for every request; skip it when it would be discarded.
+            .wrap(Condition::new(
+                log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info),
+                Logger::new(r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#),
             ))
     })
     .workers(config.workers)
@@ -133,6 +141,12 @@ async fn auth_state(
             }
         }
     });
+    let client_states = Arc::new(ClientStates::default());
+    client_states.spawn_listener(
+        config.database_url.clone(),
+        config.connect_timeout,
+        config.statement_timeout,
+    );
     Ok(AuthState {
         keys,
         settings: TokenSettings {
@@ -141,6 +155,8 @@ async fn auth_state(
             ttl: config.token_ttl,
         },
         limiter: RateLimiter::new(config.rate_limit_per_minute),
+        verified: VerifiedTokens::new(VERIFIED_TOKENS),
+        client_states,
     })
 }
 

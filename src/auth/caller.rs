@@ -11,13 +11,15 @@ use actix_web::{
 use uuid::Uuid;
 
 use crate::auth::{
+    client_states::ClientStates,
     clients,
     keys::KeyRing,
     rate_limit::RateLimiter,
     scopes::{grants, Scope},
     tokens::{self, TokenError, TokenSettings},
+    verified::{Verified, VerifiedTokens},
 };
-use crate::db::DbPool;
+use crate::db::{reads::ReadConnections, DbPool};
 use crate::error::ApiError;
 
 /// What authentication needs, shared by every worker.
@@ -25,6 +27,8 @@ pub struct AuthState {
     pub keys: Arc<KeyRing>,
     pub settings: TokenSettings,
     pub limiter: RateLimiter,
+    pub verified: VerifiedTokens,
+    pub client_states: Arc<ClientStates>,
 }
 
 /// The client making the request.
@@ -105,6 +109,7 @@ async fn authenticate(
     token: Option<String>,
     state: web::Data<AuthState>,
     pool: web::Data<DbPool>,
+    reads: web::Data<ReadConnections>,
 ) -> Result<Caller, ApiError> {
     let token = token.ok_or_else(|| {
         unauthorized(
@@ -120,21 +125,29 @@ async fn authenticate(
             true,
         )
     };
-    let claims = match tokens::verify(&state.keys, &state.settings, &token) {
-        Err(TokenError::UnknownKey) => {
-            // Another instance may have rotated the keys: reload once, then decide.
-            let mut conn = pool.get().await?;
-            state
-                .keys
-                .reload(&mut conn)
-                .await
-                .map_err(ApiError::internal)?;
-            tokens::verify(&state.keys, &state.settings, &token).map_err(invalid)?
+    let now = chrono::Utc::now().timestamp();
+    let verified = match state.verified.get(&token, now, &state.keys) {
+        Some(verified) => verified,
+        None => {
+            let claims = match tokens::verify(&state.keys, &state.settings, &token) {
+                Err(TokenError::UnknownKey) => {
+                    // Another instance may have rotated the keys: reload once, then decide.
+                    let mut conn = pool.get().await?;
+                    state
+                        .keys
+                        .reload(&mut conn)
+                        .await
+                        .map_err(ApiError::internal)?;
+                    tokens::verify(&state.keys, &state.settings, &token).map_err(invalid)?
+                }
+                other => other.map_err(invalid)?,
+            };
+            let kid = tokens::kid_of(&token).map_err(invalid)?;
+            state.verified.insert(&token, Verified { kid, claims }, now)
         }
-        other => other.map_err(invalid)?,
     };
-    let mut conn = pool.get().await?;
-    if !clients::is_enabled(&mut conn, &claims.sub).await? {
+    let claims = &verified.claims;
+    if !client_enabled(&state.client_states, &reads, &claims.sub).await? {
         return Err(unauthorized(
             "client_disabled",
             "The client of this token is disabled",
@@ -153,10 +166,26 @@ async fn authenticate(
         ));
     }
     Ok(Caller {
-        client_id: claims.sub,
+        client_id: claims.sub.clone(),
         scopes: claims.scope.split(' ').filter_map(Scope::parse).collect(),
-        programmes: claims.programmes,
+        programmes: claims.programmes.clone(),
     })
+}
+
+/// Whether `client_id` is enabled: remembered, or asked (see `client_states`).
+async fn client_enabled(
+    states: &ClientStates,
+    reads: &ReadConnections,
+    client_id: &str,
+) -> Result<bool, ApiError> {
+    if let Some(enabled) = states.get(client_id) {
+        return Ok(enabled);
+    }
+    let reading = states.reading();
+    let conn = reads.get().await?;
+    let enabled = clients::is_enabled(&conn, client_id).await?;
+    states.remember(reading, client_id, enabled);
+    Ok(enabled)
 }
 
 impl FromRequest for Caller {
@@ -176,9 +205,12 @@ impl FromRequest for Caller {
             });
         let state = req.app_data::<web::Data<AuthState>>().cloned();
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        let reads = req.app_data::<web::Data<ReadConnections>>().cloned();
         Box::pin(async move {
-            match (state, pool) {
-                (Some(state), Some(pool)) => authenticate(token, state, pool).await,
+            match (state, pool, reads) {
+                (Some(state), Some(pool), Some(reads)) => {
+                    authenticate(token, state, pool, reads).await
+                }
                 _ => Err(ApiError::internal("authentication is not configured")),
             }
         })

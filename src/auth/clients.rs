@@ -132,14 +132,15 @@ pub async fn find(
 
 /// Whether `client_id` exists and is not disabled (checked on every request, so disabling takes
 /// effect at once on every instance).
+/// One statement: fit for a shared read connection.
 pub async fn is_enabled(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     client_id: &str,
 ) -> Result<bool, diesel::result::Error> {
     let found: Option<Option<DateTime<Utc>>> = api_clients::table
         .filter(api_clients::client_id.eq(client_id))
         .select(api_clients::disabled_at)
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?;
     Ok(matches!(found, Some(None)))

@@ -215,6 +215,24 @@ impl KeyRing {
     }
 
     /// The public keys as a JWK Set (RFC 7517).
+    /// Whether the key `kid` still verifies tokens.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .verifying
+            .contains_key(kid)
+    }
+
+    #[cfg(test)]
+    pub fn insert_verifying_for_tests(&self, kid: &str) {
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .verifying
+            .insert(kid.to_string(), DecodingKey::from_ed_der(&[0u8; 32]));
+    }
+
     pub fn jwks(&self) -> Value {
         self.keys
             .read()

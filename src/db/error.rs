@@ -14,6 +14,18 @@ pub fn set_retry_after(retry_after: Duration) {
     RETRY_AFTER_SECS.store(retry_after.as_secs().max(1), Ordering::Relaxed);
 }
 
+/// How many queries found their connection lost, since start. Shared read connections opened
+/// before the last loss are replaced (`crate::db::reads`).
+static CONNECTION_LOSSES: AtomicU64 = AtomicU64::new(0);
+
+pub fn connection_losses() -> u64 {
+    CONNECTION_LOSSES.load(Ordering::Relaxed)
+}
+
+fn connection_lost() {
+    CONNECTION_LOSSES.fetch_add(1, Ordering::Relaxed);
+}
+
 fn retry_after() -> Duration {
     Duration::from_secs(RETRY_AFTER_SECS.load(Ordering::Relaxed))
 }
@@ -50,6 +62,7 @@ fn query_error(error: DieselError) -> ApiError {
         DieselError::NotFound => ApiError::not_found(),
         DieselError::DatabaseError(kind, info) => match kind {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                connection_lost();
                 ApiError::database_unavailable(retry_after(), &error)
             }
             DatabaseErrorKind::SerializationFailure => ApiError::conflict(
@@ -63,6 +76,9 @@ fn query_error(error: DieselError) -> ApiError {
             }
             // Statement or lock timeout, administrator shutdown, start-up: busy or restarting.
             _ if is_transient_message(info.message()) => {
+                if !info.message().starts_with("canceling statement") {
+                    connection_lost();
+                }
                 ApiError::database_unavailable(retry_after(), &error)
             }
             _ => ApiError::internal(&error),

@@ -13,12 +13,25 @@ use diesel_async::{
 };
 use futures_util::FutureExt;
 
-use crate::{config::Config, db::DbError};
+use crate::{
+    config::Config,
+    db::{reads::ReadConnections, DbError},
+};
 
-/// The pool every request draws from.
+/// The pool every request draws from, and the shared connections of single-statement reads.
 #[derive(Clone)]
 pub struct DbPool {
     inner: Pool<AsyncPgConnection>,
+    reads: ReadSettings,
+}
+
+/// How to open the shared read connections of a worker.
+#[derive(Clone)]
+struct ReadSettings {
+    per_worker: usize,
+    url: String,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
 }
 
 /// A connection checked out of the pool; returned to it on drop.
@@ -47,7 +60,13 @@ impl DbPool {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        Ok(Self { inner })
+        let reads = ReadSettings {
+            per_worker: config.read_connections,
+            url: config.database_url.clone(),
+            connect_timeout,
+            statement_timeout,
+        };
+        Ok(Self { inner, reads })
     }
 
     /// A connection, or `DbError::Unavailable` once the checkout timeout has passed.
@@ -56,6 +75,17 @@ impl DbPool {
             .get()
             .await
             .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// The shared read connections of one HTTP worker (see `crate::db::reads`); made in each
+    /// worker, they open on first use there, so that worker's runtime drives them.
+    pub fn reads_for_worker(&self) -> ReadConnections {
+        ReadConnections::new(
+            self.reads.per_worker,
+            self.reads.url.clone(),
+            self.reads.connect_timeout,
+            self.reads.statement_timeout,
+        )
     }
 
     /// How many connections exist, are idle, and how many requests wait for one.

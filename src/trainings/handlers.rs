@@ -4,7 +4,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
 use crate::auth::{Caller, Scope};
-use crate::db::DbPool;
+use crate::db::{reads::ReadConnections, DbPool};
 use crate::error::ApiError;
 use crate::http::conditional::{created_response, read_response, updated_response};
 use crate::http::{IfMatch, IfNoneMatch, JsonBody, Page, QueryParams, ResourceKey};
@@ -82,13 +82,13 @@ pub async fn list_trainings(
 #[get("/trainings/{id}")]
 pub async fn get_training(
     caller: Caller,
-    pool: web::Data<DbPool>,
+    reads: web::Data<ReadConnections>,
     key: ResourceKey,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::TrainingsRead)?;
-    let mut conn = pool.get().await?;
-    let training = store::find(&mut conn, key.0, &caller.visibility()).await?;
+    let conn = reads.get().await?;
+    let training = store::find(&conn, key.0, &caller.visibility()).await?;
     Ok(read_response(&training, &if_none_match))
 }
 

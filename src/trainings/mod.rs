@@ -10,4 +10,5 @@ pub mod domain;
 pub mod handlers;
 pub mod rows;
 pub mod store;
+pub mod target_codes;
 pub mod views;

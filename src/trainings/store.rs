@@ -18,6 +18,7 @@ use crate::http::{merge_patch, IfMatch};
 use crate::programmes::store::resolve_codes;
 use crate::trainings::domain::TrainingDraft;
 use crate::trainings::rows::{TrainingRow, TrainingValues};
+use crate::trainings::target_codes::TargetCodes;
 use crate::trainings::views::{Training, TrainingFilter, TrainingInput};
 
 fn conflict_or(error: diesel::result::Error, code: &str) -> ApiError {
@@ -156,29 +157,45 @@ async fn load_one(
     for_update: bool,
     visibility: &Visibility,
 ) -> Result<Training, ApiError> {
+    if !for_update {
+        return find(conn, id, visibility).await;
+    }
     if !is_visible(conn, id, visibility).await? {
         return Err(ApiError::not_found());
     }
-    let query = trainings::table
+    let row = trainings::table
         .find(id)
         .filter(trainings::deleted_at.is_null())
-        .select(TrainingRow::as_select());
-    let row = if for_update {
-        query.for_update().first(conn).await.optional()?
-    } else {
-        query.first(conn).await.optional()?
-    };
-    let row = row.ok_or_else(ApiError::not_found)?;
+        .select(TrainingRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
     Ok(with_targets(conn, vec![row], visibility).await?.remove(0))
 }
 
-/// The live training `id`, if the caller sees it.
+/// The live training `id`, if the caller sees it. One statement: fit for a shared read
+/// connection.
 pub async fn find(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     id: Uuid,
     visibility: &Visibility,
 ) -> Result<Training, ApiError> {
-    load_one(conn, id, false, visibility).await
+    let mut query = trainings::table
+        .filter(trainings::id.eq(id))
+        .filter(trainings::deleted_at.is_null())
+        .select((TrainingRow::as_select(), TargetCodes::seen_by(visibility)))
+        .into_boxed();
+    if let Some(mine) = visibility.restricted_to() {
+        query = query.filter(open_to(mine));
+    }
+    let (row, targets): (TrainingRow, Vec<String>) = query
+        .first(&mut conn)
+        .await
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(row.into_view(targets))
 }
 
 async fn replace_targets(

@@ -377,18 +377,27 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
     reply.assert_problem(401, "missing_token");
 }
 
+/// Instances remember that a client is enabled and forget it when PostgreSQL announces a change
+/// (`auth::client_states`): disabling takes effect on every instance within moments.
 #[tokio::test]
 async fn a_disabled_clients_tokens_stop_working_at_once() {
     let app = TestApp::spawn().await;
+    let other = TestApp::start(Default::default(), app.database_url.clone()).await;
     let credentials = app.client(&[Scope::ProgrammesRead], &[]).await;
-    let token = app.token_of(&credentials).await;
-    assert_eq!(
-        app.send(app.with_token(Method::GET, "/api/v1/programmes", &token))
-            .await
-            .status
-            .as_u16(),
-        200
-    );
+    // Each test instance has its own issuer (its own address), so its own token.
+    let tokens = [
+        app.token_of(&credentials).await,
+        other.token_of(&credentials).await,
+    ];
+    // Both instances have answered (and remember the client as enabled).
+    for (instance, token) in [&app, &other].into_iter().zip(&tokens) {
+        for _ in 0..3 {
+            let reply = instance
+                .send(instance.with_token(Method::GET, "/api/v1/programmes", token))
+                .await;
+            assert_eq!(reply.status.as_u16(), 200);
+        }
+    }
     let mut conn = app.db().await;
     anct_formations::auth::clients::disable(
         &mut conn,
@@ -397,9 +406,25 @@ async fn a_disabled_clients_tokens_stop_working_at_once() {
     )
     .await
     .unwrap();
-    app.send(app.with_token(Method::GET, "/api/v1/programmes", &token))
-        .await
-        .assert_problem(401, "client_disabled");
+    let disabled_at = std::time::Instant::now();
+    for (instance, token) in [&app, &other].into_iter().zip(&tokens) {
+        loop {
+            let reply = instance
+                .send(instance.with_token(Method::GET, "/api/v1/programmes", token))
+                .await;
+            if reply.status.as_u16() == 401 {
+                reply.assert_problem(401, "client_disabled");
+                eprintln!("refused {:?} after the change", disabled_at.elapsed());
+                break;
+            }
+            assert_eq!(reply.status.as_u16(), 200);
+            assert!(
+                disabled_at.elapsed() < std::time::Duration::from_millis(500),
+                "the instance still accepts the disabled client's token"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", credentials.client_id.as_str()),
