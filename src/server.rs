@@ -68,6 +68,7 @@ pub async fn start(
     let pool = web::Data::new(pool);
     let metrics = web::Data::new(crate::metrics::Metrics::new());
     let catalogue_owner = web::Data::new(config.catalogue.clone());
+    let session_turns = web::Data::new(crate::enrolments::turns::SessionTurns::default());
     let body_limit = BodyLimit(config.max_body_bytes);
     let body_timeout = BodyTimeout(config.request_timeout);
     let server = HttpServer::new(move || {
@@ -88,6 +89,7 @@ pub async fn start(
             .app_data(target_policy.clone())
             .app_data(metrics.clone())
             .app_data(catalogue_owner.clone())
+            .app_data(session_turns.clone())
             .app_data(body_limit)
             .app_data(body_timeout)
             .app_data(known_paths.clone())

@@ -20,4 +20,5 @@ pub mod handlers;
 pub mod lifecycle;
 pub mod rows;
 pub mod store;
+pub mod turns;
 pub mod views;

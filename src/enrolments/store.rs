@@ -83,6 +83,25 @@ pub async fn find(
     Ok(row.into_view(position))
 }
 
+/// The session and the chef de projet of enrolment `id`, if the caller sees it.
+pub async fn parties(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    visibility: &Visibility,
+) -> Result<(Uuid, Uuid), ApiError> {
+    let (session_id, chef_id): (Uuid, Uuid) = enrolments::table
+        .find(id)
+        .select((enrolments::session_id, enrolments::chef_de_projet_id))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    if !is_chef_visible(conn, chef_id, visibility).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok((session_id, chef_id))
+}
+
 /// Every transition of enrolment `id`, oldest first.
 pub async fn history(
     conn: &mut AsyncPgConnection,

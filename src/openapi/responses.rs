@@ -135,7 +135,8 @@ pub struct UnprocessableEntity(Problem);
 )]
 pub struct InternalError(Problem);
 
-/// The database is unavailable; retry after the `Retry-After` delay.
+/// The database is unavailable (`database_unavailable`), or too many changes to one session's
+/// enrolments are queued (`session_busy`, transitions only); retry after the `Retry-After` delay.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",

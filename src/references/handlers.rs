@@ -116,7 +116,11 @@ pub async fn put_enrolment(
     let reference = reference_of(&request)?;
     let input = body.into_inner()?;
     let mut conn = pool.get().await?;
-    let upserted = upsert::enrolment(&mut conn, &caller, &reference, input).await?;
+    let visibility = caller.visibility();
+    let upserted = upsert::enrolment(&mut conn, &caller, &reference, input)
+        .await?
+        .then(async |id| crate::enrolments::store::find(&mut conn, id, &visibility).await)
+        .await?;
     Ok(upserted_response(upserted, "enrolments"))
 }
 
@@ -220,11 +224,11 @@ pub async fn upsert_enrolments(
                         (None, Ok(_)) => Err(ApiError::internal("an item without reference")),
                     };
                     match outcome {
-                        Ok(Upserted::Created(e)) => {
-                            response.push_ok(index, reference.unwrap_or_default(), e.id, true)
+                        Ok(Upserted::Created(id)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), id, true)
                         }
-                        Ok(Upserted::Updated(e)) => {
-                            response.push_ok(index, reference.unwrap_or_default(), e.id, false)
+                        Ok(Upserted::Updated(id)) => {
+                            response.push_ok(index, reference.unwrap_or_default(), id, false)
                         }
                         Err(error) => response.push_error(index, reference, &error),
                     }

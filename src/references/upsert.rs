@@ -1,9 +1,9 @@
 //! Create or update a resource by the caller's reference, in one (nested) transaction.
 
-use diesel::sql_types::{Bool, Text};
-use diesel::QueryableByName;
+use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::changes::views::ResourceType;
@@ -15,7 +15,7 @@ use crate::collectivites::{
     domain::CollectiviteDraft,
     views::{Collectivite, CollectiviteInput},
 };
-use crate::enrolments::views::{Enrolment, EnrolmentInput};
+use crate::enrolments::views::EnrolmentInput;
 use crate::error::ApiError;
 use crate::http::resource_key::{find_reference, save_reference};
 use crate::http::IfMatch;
@@ -36,11 +36,25 @@ pub enum Upserted<T> {
     Updated(T),
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    #[allow(dead_code)]
-    locked: bool,
+impl<T> Upserted<T> {
+    /// The same outcome, about what `f` makes of the resource.
+    pub async fn then<U>(
+        self,
+        f: impl AsyncFnOnce(T) -> Result<U, ApiError>,
+    ) -> Result<Upserted<U>, ApiError> {
+        Ok(match self {
+            Upserted::Created(t) => Upserted::Created(f(t).await?),
+            Upserted::Updated(t) => Upserted::Updated(f(t).await?),
+        })
+    }
+}
+
+diesel::define_sql_function! {
+    fn pg_advisory_xact_lock(key1: diesel::sql_types::Integer, key2: diesel::sql_types::Integer);
+}
+
+diesel::define_sql_function! {
+    fn hashtext(text: Text) -> diesel::sql_types::Integer;
 }
 
 /// Serialises the upserts of one reference (two partners' retries must not create two).
@@ -50,11 +64,13 @@ async fn lock_reference(
     resource_type: ResourceType,
     reference: &str,
 ) -> Result<(), ApiError> {
-    diesel::sql_query("SELECT true AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))) AS l")
-        .bind::<Text, _>(&caller.client_id)
-        .bind::<Text, _>(format!("{}:{reference}", resource_type.as_str()))
-        .get_result::<Locked>(conn)
-        .await?;
+    // A prepared statement (a raw SQL query would be parsed again for every item of a batch).
+    diesel::select(pg_advisory_xact_lock(
+        hashtext(&caller.client_id),
+        hashtext(format!("{}:{reference}", resource_type.as_str())),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -217,33 +233,34 @@ pub async fn session(
 }
 
 /// Enrols as `input` says under `reference`, or, when the reference exists, checks it names the
-/// same chef de projet and session (an enrolment changes through its transitions).
+/// same chef de projet and session (an enrolment changes through its transitions). Answers the
+/// enrolment's id: a batch needs no more, and a single upsert reads the enrolment afterwards.
 pub async fn enrolment(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     reference: &str,
     input: EnrolmentInput,
-) -> Result<Upserted<Enrolment>, ApiError> {
+) -> Result<Upserted<Uuid>, ApiError> {
     let visibility = caller.visibility();
     conn.transaction::<_, ApiError, _>(async |conn| {
         lock_reference(conn, caller, ResourceType::Enrolment, reference).await?;
         match find_reference(conn, &caller.client_id, ResourceType::Enrolment, reference).await? {
             Some(id) => {
-                let current = crate::enrolments::store::find(conn, id, &visibility).await?;
-                if current.session_id != input.session_id || current.chef_de_projet_id != input.chef_de_projet_id {
+                let (session_id, chef_de_projet_id) =
+                    crate::enrolments::store::parties(conn, id, &visibility).await?;
+                if session_id != input.session_id || chef_de_projet_id != input.chef_de_projet_id {
                     return Err(ApiError::invalid_field(
                         "session_id",
                         "immutable",
                         "this reference names an enrolment of another chef de projet or session; it changes through its transitions only",
                     ));
                 }
-                Ok(Upserted::Updated(current))
+                Ok(Upserted::Updated(id))
             }
             None => {
                 let id = crate::enrolments::handlers::enrol_as(conn, caller, &input).await?;
                 save_reference(conn, &caller.client_id, ResourceType::Enrolment, reference, id).await?;
-                let enrolment = crate::enrolments::store::find(conn, id, &visibility).await?;
-                Ok(Upserted::Created(enrolment))
+                Ok(Upserted::Created(id))
             }
         }
     })
