@@ -5,10 +5,10 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Scope};
-use crate::db::{DbPool, ReadConnections};
+use crate::db::DbPool;
 use crate::enrolments::lifecycle::{self, Change};
 use crate::enrolments::store;
-use crate::enrolments::turns::SessionTurns;
+use crate::enrolments::turns::Turns;
 use crate::enrolments::views::{
     AttendanceInput, Enrolment, EnrolmentFilter, EnrolmentInput, History, TransitionInput,
 };
@@ -252,15 +252,14 @@ pub async fn approve_enrolment(
     caller: Caller,
     idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
-    reads: web::Data<ReadConnections>,
-    turns: web::Data<SessionTurns>,
+    turns: Turns,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
     let raw = body.raw().to_vec();
-    let _turn = turns.of_enrolment(&reads, key.0).await?;
+    let _turn = turns.of_enrolment(key.0).await?;
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
         let body = body.into_inner()?;
         let reason = optional_reason(body.reason.as_deref())?;
@@ -295,15 +294,14 @@ pub async fn refuse_enrolment(
     caller: Caller,
     idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
-    reads: web::Data<ReadConnections>,
-    turns: web::Data<SessionTurns>,
+    turns: Turns,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
     let raw = body.raw().to_vec();
-    let _turn = turns.of_enrolment(&reads, key.0).await?;
+    let _turn = turns.of_enrolment(key.0).await?;
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
         let body = body.into_inner()?;
         let reason = required_reason(&body)?;
@@ -339,15 +337,14 @@ pub async fn cancel_enrolment(
     caller: Caller,
     idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
-    reads: web::Data<ReadConnections>,
-    turns: web::Data<SessionTurns>,
+    turns: Turns,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
     let raw = body.raw().to_vec();
-    let _turn = turns.of_enrolment(&reads, key.0).await?;
+    let _turn = turns.of_enrolment(key.0).await?;
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
         let body = body.into_inner()?;
         let reason = required_reason(&body)?;
@@ -383,15 +380,14 @@ pub async fn record_enrolment_attendance(
     caller: Caller,
     idempotency: IdempotencyKey,
     pool: web::Data<DbPool>,
-    reads: web::Data<ReadConnections>,
-    turns: web::Data<SessionTurns>,
+    turns: Turns,
     key: ResourceKey,
     if_match: IfMatch,
     body: JsonBody<AttendanceInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::EnrolmentsWrite)?;
     let raw = body.raw().to_vec();
-    let _turn = turns.of_enrolment(&reads, key.0).await?;
+    let _turn = turns.of_enrolment(key.0).await?;
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
         let body = body.into_inner()?;
         let AttendanceInput { attended, reason } = body;

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::StatusCode, web, FromRequest, HttpRequest};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tokio::sync::OwnedMutexGuard;
@@ -84,6 +86,34 @@ impl SessionTurns {
         let queue = Arc::new(tokio::sync::Mutex::new(()));
         queues.insert(session, Arc::downgrade(&queue));
         queue
+    }
+}
+
+/// The extractor a transition handler takes to wait for its turn: the instance's turns and the
+/// worker's read connections (to find the enrolment's session).
+pub struct Turns {
+    turns: web::Data<SessionTurns>,
+    reads: web::Data<ReadConnections>,
+}
+
+impl Turns {
+    /// Waits for the turn of the session of enrolment `id` (see `SessionTurns::of_enrolment`).
+    pub async fn of_enrolment(&self, id: Uuid) -> Result<Option<Turn>, ApiError> {
+        self.turns.of_enrolment(&self.reads, id).await
+    }
+}
+
+impl FromRequest for Turns {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let turns = req.app_data::<web::Data<SessionTurns>>().cloned();
+        let reads = req.app_data::<web::Data<ReadConnections>>().cloned();
+        ready(match (turns, reads) {
+            (Some(turns), Some(reads)) => Ok(Turns { turns, reads }),
+            _ => Err(ApiError::internal("session turns are not configured")),
+        })
     }
 }
 
