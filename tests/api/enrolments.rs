@@ -383,6 +383,49 @@ async fn enrolments_filter_by_programme_chef_session_and_status() {
         .assert_problem(400, "invalid_query_parameter");
 }
 
+/// A burst of approvals on one session, on an instance with 2 pooled connections and a 300 ms
+/// checkout timeout: the approvals wait for their session's turn without holding connections,
+/// so none gets a 503 and the other requests of the instance are still served meanwhile.
+#[tokio::test]
+async fn a_burst_of_approvals_on_one_session_leaves_the_pool_to_others() {
+    let app = TestApp::spawn_with(crate::support::app::Options {
+        pool_size: 2,
+        checkout_timeout_ms: 300,
+        ..Default::default()
+    })
+    .await;
+    let world = World::new(&app).await;
+    let session = app.session(&world.training, 10, true).await;
+    let mut pending = Vec::new();
+    for i in 0..150 {
+        let chef = app
+            .chef(&world.commune, &format!("burst{i}@ablis.fr"), &[PVD])
+            .await;
+        pending.push(app.enrol(&session, &chef).await);
+    }
+    let approvals = futures_util::future::join_all(
+        pending
+            .iter()
+            .map(|e| app.transition(e, "approve", json!({}))),
+    );
+    let others = async {
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            statuses.push(app.get("/api/v1/programmes").await.status.as_u16());
+        }
+        statuses
+    };
+    let (replies, others) = tokio::join!(approvals, others);
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(others.iter().all(|s| *s == 200), "{others:?}");
+    let confirmed = replies
+        .iter()
+        .filter(|r| r.json()["status"] == "confirmed")
+        .count();
+    assert_eq!(confirmed, 10);
+}
+
 /// 200 concurrent approvals on a session of capacity 20: exactly 20 confirmed, 180 waitlisted
 /// at positions 1..180 with no gap; cancelling a confirmed one promotes position 1.
 #[tokio::test]
