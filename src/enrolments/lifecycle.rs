@@ -6,6 +6,8 @@
 //! `seats_confirmed <= capacity`, and a partial unique index keeps one active enrolment per chef
 //! and session. Waitlist positions are derived from a sequence order, so they have no gap.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use chrono::Utc;
 use diesel::prelude::*;
@@ -119,25 +121,37 @@ fn placement(session: &SessionRow) -> EnrolmentStatus {
     }
 }
 
-/// Enrols a chef de projet on a session, after checking every eligibility rule.
-pub async fn enrol(
-    conn: &mut AsyncPgConnection,
-    session_id: Uuid,
-    chef_id: Uuid,
-    actor: &Actor,
-) -> Result<Uuid, ApiError> {
-    let session = find_session_row(conn, session_id, true)
-        .await
-        .map_err(|_| {
-            ApiError::invalid_field("session_id", "unknown_session", "no session has this id")
-        })?;
+/// A chef de projet as the enrolment rules see them: `None` when there is no live one.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub status: String,
+    pub erased: bool,
+    /// The programmes they work for.
+    pub programmes: Vec<Uuid>,
+}
+
+/// The training of a session, as the enrolment rules see it.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub status: String,
+    /// Its target programmes; none means open to all.
+    pub targets: Vec<Uuid>,
+}
+
+/// Every eligibility rule of a new enrolment, on rows already read (`session` locked and
+/// current): the status the enrolment starts in. One definition for single and batch enrolments.
+pub fn admit(
+    session: &SessionRow,
+    candidate: Option<&Candidate>,
+    offer: &Offer,
+    now: chrono::DateTime<Utc>,
+) -> Result<EnrolmentStatus, ApiError> {
     if session.status != "scheduled" {
         return Err(rule(
             "session_not_scheduled",
             format!("The session is {}: it takes no enrolment", session.status),
         ));
     }
-    let now = Utc::now();
     if now < session.enrolment_opens_at {
         return Err(rule(
             "enrolment_not_open",
@@ -150,14 +164,7 @@ pub async fn enrol(
             format!("Enrolment closed at {}", session.enrolment_closes_at),
         ));
     }
-    let chef: Option<(String, Option<chrono::DateTime<Utc>>)> = chefs_de_projet::table
-        .find(chef_id)
-        .filter(chefs_de_projet::deleted_at.is_null())
-        .select((chefs_de_projet::status, chefs_de_projet::erased_at))
-        .first(conn)
-        .await
-        .optional()?;
-    match chef {
+    match candidate {
         None => {
             return Err(ApiError::invalid_field(
                 "chef_de_projet_id",
@@ -165,7 +172,7 @@ pub async fn enrol(
                 "no chef de projet has this id",
             ))
         }
-        Some((status, erased_at)) if status != "active" || erased_at.is_some() => {
+        Some(chef) if chef.status != "active" || chef.erased => {
             return Err(rule(
                 "chef_not_active",
                 "The chef de projet has left the position: they cannot enrol",
@@ -173,41 +180,57 @@ pub async fn enrol(
         }
         Some(_) => {}
     }
-    let training_status: String = trainings::table
-        .find(session.training_id)
-        .select(trainings::status)
-        .first(conn)
-        .await?;
-    if training_status != "published" {
+    if offer.status != "published" {
         return Err(rule(
             "training_not_published",
-            format!("The training is {training_status}: it takes no enrolment"),
+            format!("The training is {}: it takes no enrolment", offer.status),
         ));
     }
-    let targets: Vec<Uuid> = training_programmes::table
-        .filter(training_programmes::training_id.eq(session.training_id))
-        .select(training_programmes::programme_id)
-        .load(conn)
-        .await?;
-    if !targets.is_empty() {
-        let shared: i64 = chef_programmes::table
-            .filter(chef_programmes::chef_de_projet_id.eq(chef_id))
-            .filter(chef_programmes::programme_id.eq_any(&targets))
-            .count()
-            .get_result(conn)
-            .await?;
-        if shared == 0 {
-            return Err(rule(
-                "programme_not_targeted",
-                "The training is reserved to programmes the chef de projet does not work for",
-            ));
-        }
+    let works_for_a_target = candidate.is_some_and(|chef| {
+        offer.targets.is_empty() || chef.programmes.iter().any(|p| offer.targets.contains(p))
+    });
+    if !works_for_a_target {
+        return Err(rule(
+            "programme_not_targeted",
+            "The training is reserved to programmes the chef de projet does not work for",
+        ));
     }
-    let status = if session.requires_approval {
+    Ok(if session.requires_approval {
         EnrolmentStatus::PendingApproval
     } else {
-        placement(&session)
-    };
+        placement(session)
+    })
+}
+
+/// The 422 for a session that does not exist for the caller.
+pub fn unknown_session() -> ApiError {
+    ApiError::invalid_field("session_id", "unknown_session", "no session has this id")
+}
+
+/// The 409 for a second active enrolment of a chef de projet on a session.
+pub fn already_enrolled() -> ApiError {
+    ApiError::conflict(
+        "already_enrolled",
+        "The chef de projet already has an active enrolment on this session",
+    )
+}
+
+/// Enrols a chef de projet on a session, after checking every eligibility rule.
+pub async fn enrol(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    chef_id: Uuid,
+    actor: &Actor,
+) -> Result<Uuid, ApiError> {
+    let session = find_session_row(conn, session_id, true)
+        .await
+        .map_err(|_| unknown_session())?;
+    let candidates = candidates(conn, &[chef_id]).await?;
+    let offers = offers(conn, &[session.training_id]).await?;
+    let offer = offers
+        .get(&session.training_id)
+        .ok_or_else(|| ApiError::internal("a session's training is missing"))?;
+    let status = admit(&session, candidates.get(&chef_id), offer, Utc::now())?;
     let waitlist_order = if status == EnrolmentStatus::Waitlisted {
         Some(
             diesel::select(nextval("waitlist_order"))
@@ -229,14 +252,89 @@ pub async fn enrol(
         .execute(conn)
         .await
         .map_err(|e| match unique_violation(&e) {
-            Some("enrolments_active_key") => ApiError::conflict(
-                "already_enrolled",
-                "The chef de projet already has an active enrolment on this session",
-            ),
+            Some("enrolments_active_key") => already_enrolled(),
             _ => e.into(),
         })?;
     history_line(conn, id, None, status, actor, None).await?;
     Ok(id)
+}
+
+/// The live chefs de projet among `ids`, with their programmes, in two statements.
+pub async fn candidates(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Candidate>, ApiError> {
+    let rows: Vec<(Uuid, String, Option<chrono::DateTime<Utc>>)> = chefs_de_projet::table
+        .filter(chefs_de_projet::id.eq_any(ids))
+        .filter(chefs_de_projet::deleted_at.is_null())
+        .select((
+            chefs_de_projet::id,
+            chefs_de_projet::status,
+            chefs_de_projet::erased_at,
+        ))
+        .load(conn)
+        .await?;
+    let mut found: HashMap<Uuid, Candidate> = rows
+        .into_iter()
+        .map(|(id, status, erased_at)| {
+            let candidate = Candidate {
+                status,
+                erased: erased_at.is_some(),
+                programmes: Vec::new(),
+            };
+            (id, candidate)
+        })
+        .collect();
+    let memberships: Vec<(Uuid, Uuid)> = chef_programmes::table
+        .filter(chef_programmes::chef_de_projet_id.eq_any(ids))
+        .select((
+            chef_programmes::chef_de_projet_id,
+            chef_programmes::programme_id,
+        ))
+        .load(conn)
+        .await?;
+    for (chef, programme) in memberships {
+        if let Some(candidate) = found.get_mut(&chef) {
+            candidate.programmes.push(programme);
+        }
+    }
+    Ok(found)
+}
+
+/// The trainings `ids` with their targets, in two statements.
+pub async fn offers(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Offer>, ApiError> {
+    let rows: Vec<(Uuid, String)> = trainings::table
+        .filter(trainings::id.eq_any(ids))
+        .select((trainings::id, trainings::status))
+        .load(conn)
+        .await?;
+    let mut found: HashMap<Uuid, Offer> = rows
+        .into_iter()
+        .map(|(id, status)| {
+            let offer = Offer {
+                status,
+                targets: Vec::new(),
+            };
+            (id, offer)
+        })
+        .collect();
+    let targets: Vec<(Uuid, Uuid)> = training_programmes::table
+        .filter(training_programmes::training_id.eq_any(ids))
+        .select((
+            training_programmes::training_id,
+            training_programmes::programme_id,
+        ))
+        .load(conn)
+        .await?;
+    for (training, programme) in targets {
+        if let Some(offer) = found.get_mut(&training) {
+            offer.targets.push(programme);
+        }
+    }
+    Ok(found)
 }
 
 /// The enrolment and its session, both locked, session first (the one lock order used
