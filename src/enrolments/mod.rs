@@ -15,6 +15,7 @@
 //! - `erasure`: a chef de projet's erasure, which cancels their active enrolments
 //! - `handlers`: the HTTP operations
 
+pub mod bulk;
 pub mod erasure;
 pub mod handlers;
 pub mod lifecycle;

@@ -1,6 +1,8 @@
 //! `PUT /api/v1/sessions/ref:{reference}`, `PUT /api/v1/enrolments/ref:{reference}` and the
 //! batch upserts of sessions and enrolments.
 
+use std::collections::HashMap;
+
 use actix_web::{post, put, web, HttpRequest, HttpResponse};
 use diesel_async::AsyncConnection;
 
@@ -19,6 +21,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::openapi::responses::{BodyErrors, Common, Conflict, NotFound, PreconditionFailed};
 use crate::programmes::views::{Programme, ProgrammeInput};
 use crate::references::batch::{check_size, read_item, BatchRequest, BatchResponse};
+use crate::references::enrolment_batch;
 use crate::references::upsert::{self, Upserted};
 use crate::sessions::views::{Session, SessionInput};
 use crate::trainings::views::{Training, TrainingInput};
@@ -186,8 +189,9 @@ pub async fn upsert_sessions(
 /// Upsert enrolments in a batch
 ///
 /// Up to 1,000 items, each `{ref, session_id, chef_de_projet_id}`, applied like
-/// `PUT /enrolments/ref:<ref>`, each in its own savepoint: an invalid or ineligible item gets its
-/// problem in `results` and the others are kept.
+/// `PUT /enrolments/ref:<ref>` (same rules, same problems), in one transaction read and written
+/// set by set: an invalid or ineligible item gets its problem in `results` and the others are
+/// kept.
 #[utoipa::path(
     tag = "enrolments",
     operation_id = "upsert_enrolments",
@@ -211,31 +215,54 @@ pub async fn upsert_enrolments(
     idempotency::run(&pool, &caller, &idempotency, &raw, async |conn| {
         let batch = body.into_inner()?;
         check_size(&batch)?;
-        let response = conn
-            .transaction::<_, ApiError, _>(async |conn| {
-                let mut response = BatchResponse::new();
-                for (index, item) in batch.items.into_iter().enumerate() {
-                    let (reference, input) = read_item::<EnrolmentInput>(index, item);
-                    let outcome = match (&reference, input) {
-                        (Some(reference), Ok(input)) => {
-                            upsert::enrolment(conn, &caller, reference, input).await
-                        }
-                        (_, Err(error)) => Err(error),
-                        (None, Ok(_)) => Err(ApiError::internal("an item without reference")),
-                    };
-                    match outcome {
-                        Ok(Upserted::Created(id)) => {
-                            response.push_ok(index, reference.unwrap_or_default(), id, true)
-                        }
-                        Ok(Upserted::Updated(id)) => {
-                            response.push_ok(index, reference.unwrap_or_default(), id, false)
-                        }
-                        Err(error) => response.push_error(index, reference, &error),
-                    }
+        let mut unreadable = Vec::new();
+        let mut items = Vec::new();
+        for (index, item) in batch.items.into_iter().enumerate() {
+            match read_item::<EnrolmentInput>(index, item) {
+                (Some(reference), Ok(input)) => items.push(enrolment_batch::Item {
+                    index,
+                    reference,
+                    input,
+                }),
+                (reference, Err(error)) => unreadable.push((index, reference, error)),
+                (None, Ok(_)) => {
+                    let error = ApiError::internal("an item without reference");
+                    unreadable.push((index, None, error));
                 }
-                Ok(response)
+            }
+        }
+        let references: HashMap<usize, String> = items
+            .iter()
+            .map(|item| (item.index, item.reference.clone()))
+            .collect();
+        let mut outcomes = conn
+            .transaction::<_, ApiError, _>(async |conn| {
+                enrolment_batch::apply(conn, &caller, items).await
             })
             .await?;
+        let mut unreadable: HashMap<usize, (Option<String>, ApiError)> = unreadable
+            .into_iter()
+            .map(|(index, reference, error)| (index, (reference, error)))
+            .collect();
+        let mut response = BatchResponse::new();
+        for index in 0..references.len() + unreadable.len() {
+            if let Some((reference, error)) = unreadable.remove(&index) {
+                response.push_error(index, reference, &error);
+                continue;
+            }
+            let reference = references.get(&index).cloned();
+            match outcomes.remove(&index) {
+                Some(Ok((id, created))) => {
+                    response.push_ok(index, reference.unwrap_or_default(), id, created)
+                }
+                Some(Err(error)) => response.push_error(index, reference, &error),
+                None => response.push_error(
+                    index,
+                    reference,
+                    &ApiError::internal("an item without outcome"),
+                ),
+            }
+        }
         Ok(HttpResponse::Ok().json(response))
     })
     .await

@@ -5,8 +5,10 @@
 //!
 //! - `upsert`: create-or-update by reference, for sessions and enrolments
 //! - `batch`: the batch request and its per-item results
+//! - `enrolment_batch`: the enrolment batch, set by set
 //! - `handlers`: the HTTP operations
 
 pub mod batch;
+pub mod enrolment_batch;
 pub mod handlers;
 pub mod upsert;

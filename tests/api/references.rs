@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use anct_formations::auth::Scope;
 
-use crate::support::fixtures::{session_body, World, PVD};
+use crate::support::fixtures::{session_body, World, ACV, PVD};
 use crate::support::TestApp;
 
 async fn put(app: &TestApp, path: &str, body: &Value) -> crate::support::Reply {
@@ -280,4 +280,234 @@ async fn every_resource_a_partner_writes_can_be_upserted_by_reference() {
         )
         .await;
     reply.assert_problem(403, "restricted_client");
+}
+
+/// The batch reads and writes set by set (`references::enrolment_batch`), yet answers each item
+/// exactly what `PUT /enrolments/ref:<ref>` answers: every rule, a reference repeated in the
+/// batch, the seats earlier items take, the waitlist in item order.
+#[tokio::test]
+async fn a_batch_answers_each_item_as_a_single_upsert_would() {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let open = app.session(&world.training, 2, false).await;
+    let approval = app.session(&world.training, 5, true).await;
+    let cancelled = app.session(&world.training, 5, false).await;
+    app.post_json(
+        &format!(
+            "/api/v1/sessions/{}/cancel",
+            cancelled["id"].as_str().unwrap()
+        ),
+        &json!({"reason": "Salle indisponible"}),
+    )
+    .await
+    .assert_json(200);
+    let c1 = &world.chef;
+    let c2 = app.chef(&world.commune, "c2@ablis.fr", &[PVD]).await;
+    let c3 = app.chef(&world.commune, "c3@ablis.fr", &[PVD]).await;
+    let c4 = app.chef(&world.commune, "c4@ablis.fr", &[PVD]).await;
+    let left = app.chef(&world.commune, "left@ablis.fr", &[PVD]).await;
+    app.patch_json(
+        &format!("/api/v1/chefs_de_projet/{}", left["id"].as_str().unwrap()),
+        &json!({"status": "left"}),
+    )
+    .await
+    .assert_json(200);
+    let acv_commune = app.commune("Rambouillet", "78517", ACV).await;
+    let acv_only = app.chef(&acv_commune, "acv@rambouillet.fr", &[ACV]).await;
+    let item = |reference: &str, session: &Value, chef: &Value| json!({"ref": reference, "session_id": session["id"], "chef_de_projet_id": chef["id"]});
+    let unknown = json!({"id": "0193a1f2-7c4e-7b3a-9f10-2b6f1c9d4e01"});
+    let items = vec![
+        item("r1", &open, c1),        // 201 confirmed
+        item("r1", &open, c1),        // 200: the same reference, the same parties
+        item("r1", &open, &c2),       // 422 immutable
+        item("r2", &open, c1),        // 409 already_enrolled
+        item("r3", &open, &c2),       // 201 confirmed: the last seat
+        item("r4", &open, &c3),       // 201 waitlisted, first in line
+        item("r5", &open, &c4),       // 201 waitlisted, second in line
+        item("r6", &cancelled, c1),   // session_not_scheduled
+        item("r7", &approval, c1),    // 201 pending_approval
+        item("r8", &open, &left),     // chef_not_active
+        item("r9", &open, &acv_only), // programme_not_targeted
+        item("r10", &unknown, c1),    // unknown_session
+        item("r11", &open, &unknown), // unknown_chef_de_projet
+    ];
+    let result = app
+        .post_json("/api/v1/enrolments/batch", &json!({ "items": items }))
+        .await
+        .assert_json(200);
+    let results = result["results"].as_array().unwrap();
+    let outcome = |r: &Value| {
+        let code = if r["problem"].is_null() {
+            Value::Null
+        } else {
+            match r["problem"]["errors"].as_array().and_then(|e| e.first()) {
+                Some(first) => first["code"].clone(),
+                None => r["problem"]["code"].clone(),
+            }
+        };
+        (r["status"].as_i64().unwrap(), code)
+    };
+    let expected = [
+        (201, Value::Null),
+        (200, Value::Null),
+        (422, json!("immutable")),
+        (409, json!("already_enrolled")),
+        (201, Value::Null),
+        (201, Value::Null),
+        (201, Value::Null),
+        (422, json!("session_not_scheduled")),
+        (201, Value::Null),
+        (422, json!("chef_not_active")),
+        (422, json!("programme_not_targeted")),
+        (422, json!("unknown_session")),
+        (422, json!("unknown_chef_de_projet")),
+    ];
+    let got: Vec<_> = results.iter().map(outcome).collect();
+    assert_eq!(got, expected.to_vec());
+    assert_eq!(results[0]["id"], results[1]["id"]);
+    assert_eq!(
+        (
+            result["created"].as_i64(),
+            result["updated"].as_i64(),
+            result["failed"].as_i64()
+        ),
+        (Some(5), Some(1), Some(7))
+    );
+    let status_of = |i: usize| {
+        let id = results[i]["id"].as_str().unwrap().to_string();
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/enrolments/{id}"))
+                .await
+                .assert_json(200)
+        }
+    };
+    assert_eq!(status_of(0).await["status"], "confirmed");
+    assert_eq!(status_of(4).await["status"], "confirmed");
+    let (first, second) = (status_of(5).await, status_of(6).await);
+    assert_eq!(
+        (first["status"].clone(), first["waitlist_position"].clone()),
+        (json!("waitlisted"), json!(1))
+    );
+    assert_eq!(second["waitlist_position"], 2);
+    assert_eq!(status_of(8).await["status"], "pending_approval");
+    let history = app
+        .get(&format!(
+            "/api/v1/enrolments/{}/history",
+            results[5]["id"].as_str().unwrap()
+        ))
+        .await
+        .assert_json(200);
+    assert_eq!(history["data"][0]["to_status"], "waitlisted");
+
+    // Each failed item, sent alone as a single upsert under a fresh reference, gets the same
+    // answer (r1 with other parties is only a failure because r1 exists: sent to r1 itself).
+    for (i, body) in items.iter().enumerate() {
+        if results[i]["problem"].is_null() {
+            continue;
+        }
+        let reference = if i == 2 {
+            "r1".to_string()
+        } else {
+            format!("single-{i}")
+        };
+        let mut body = body.clone();
+        body.as_object_mut().unwrap().remove("ref");
+        let reply = app
+            .send(
+                app.request(Method::PUT, &format!("/api/v1/enrolments/ref:{reference}"))
+                    .json(&body),
+            )
+            .await;
+        let problem = reply.json();
+        let code = match problem["errors"].as_array().and_then(|e| e.first()) {
+            Some(first) => first["code"].clone(),
+            None => problem["code"].clone(),
+        };
+        assert_eq!(
+            (reply.status.as_u16() as i64, code),
+            expected[i],
+            "item {i}"
+        );
+    }
+    let seats = app
+        .get(&format!(
+            "/api/v1/sessions/{}",
+            open["id"].as_str().unwrap()
+        ))
+        .await
+        .assert_json(200);
+    assert_eq!(
+        (
+            seats["seats_confirmed"].as_i64(),
+            seats["seats_waitlisted"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+}
+
+/// Batches and single enrolments racing on one session: the sessions are locked in id order by
+/// every batch, so no deadlock, and the capacity holds: exactly `capacity` confirmed.
+#[tokio::test]
+async fn concurrent_batches_and_single_enrolments_never_overbook() {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let session = app.session(&world.training, 30, false).await;
+    let other = app.session(&world.training, 30, false).await;
+    let mut chefs = Vec::new();
+    for i in 0..120 {
+        chefs.push(
+            app.chef(&world.commune, &format!("race{i}@ablis.fr"), &[PVD])
+                .await,
+        );
+    }
+    // Four batches of 25, each touching both sessions (in opposite orders), and 20 singles.
+    let batches = chefs[..100].chunks(25).enumerate().map(|(b, group)| {
+        let items: Vec<Value> = group
+            .iter()
+            .flat_map(|chef| {
+                let (first, second) = if b % 2 == 0 { (&session, &other) } else { (&other, &session) };
+                [first, second].map(|s| {
+                    json!({"ref": format!("race-{}-{}", s["id"].as_str().unwrap(), chef["id"].as_str().unwrap()),
+                           "session_id": s["id"], "chef_de_projet_id": chef["id"]})
+                })
+            })
+            .collect();
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/enrolments/batch", &json!({ "items": items }))
+                .await
+                .assert_json(200)
+        }
+    });
+    let singles = chefs[100..].iter().map(|chef| {
+        let app = &app;
+        let session = &session;
+        async move { app.enrol(session, chef).await }
+    });
+    let (batches, singles) = tokio::join!(
+        futures_util::future::join_all(batches),
+        futures_util::future::join_all(singles)
+    );
+    assert_eq!(singles.len(), 20);
+    for batch in &batches {
+        assert_eq!(
+            (batch["created"].as_i64(), batch["failed"].as_i64()),
+            (Some(50), Some(0))
+        );
+    }
+    for s in [&session, &other] {
+        let seats = app
+            .get(&format!("/api/v1/sessions/{}", s["id"].as_str().unwrap()))
+            .await
+            .assert_json(200);
+        let expected_waitlisted = if s == &session { 90 } else { 70 };
+        assert_eq!(
+            (
+                seats["seats_confirmed"].as_i64(),
+                seats["seats_waitlisted"].as_i64()
+            ),
+            (Some(30), Some(expected_waitlisted))
+        );
+    }
 }

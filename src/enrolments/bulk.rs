@@ -1,0 +1,248 @@
+//! Many enrolments in a few statements: the path of the batch upsert.
+//!
+//! The rows every rule needs are read once for the whole batch (the sessions locked, in id
+//! order), the rules of `lifecycle::admit` run in memory item after item (counting the seats the
+//! earlier items take), and the enrolments and their history lines are written with one
+//! statement each. An item that breaks a rule gets the problem the single enrolment would answer,
+//! and nothing is written for it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::schema::{chef_programmes, enrolment_transitions, enrolments, sessions, trainings};
+use crate::enrolments::lifecycle::{self, admit, already_enrolled, unknown_session};
+use crate::enrolments::views::EnrolmentStatus;
+use crate::error::ApiError;
+use crate::sessions::rows::SessionRow;
+use crate::trainings::store::open_to;
+
+/// One enrolment asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    pub session_id: Uuid,
+    pub chef_id: Uuid,
+}
+
+/// Enrols each of `wanted`, in order, for `caller`, inside the caller's transaction: the new
+/// enrolment's id, or the problem of that item.
+pub async fn enrol_many(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    wanted: &[Wanted],
+) -> Result<Vec<Result<Uuid, ApiError>>, ApiError> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let session_ids = distinct(wanted.iter().map(|w| w.session_id));
+    let chef_ids = distinct(wanted.iter().map(|w| w.chef_id));
+    // Sessions first and in id order: the lock order of every enrolment change.
+    let mut sessions: HashMap<Uuid, SessionRow> = sessions::table
+        .filter(sessions::id.eq_any(&session_ids))
+        .filter(sessions::deleted_at.is_null())
+        .order(sessions::id)
+        .for_update()
+        .select(SessionRow::as_select())
+        .load::<SessionRow>(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let training_ids = distinct(sessions.values().map(|s| s.training_id));
+    let seen = Seen::read(conn, caller, &training_ids, &chef_ids).await?;
+    let candidates = lifecycle::candidates(conn, &chef_ids).await?;
+    let offers = lifecycle::offers(conn, &training_ids).await?;
+    let mut active: HashSet<(Uuid, Uuid)> = enrolments::table
+        .filter(enrolments::session_id.eq_any(&session_ids))
+        .filter(enrolments::chef_de_projet_id.eq_any(&chef_ids))
+        .filter(enrolments::status.eq_any(EnrolmentStatus::ACTIVE.map(EnrolmentStatus::as_str)))
+        .select((enrolments::session_id, enrolments::chef_de_projet_id))
+        .load::<(Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+
+    let now = Utc::now();
+    let mut outcomes = Vec::with_capacity(wanted.len());
+    let mut admitted = Vec::new();
+    for want in wanted {
+        let outcome = (|| {
+            let session = sessions
+                .get_mut(&want.session_id)
+                .filter(|s| seen.training(s.training_id))
+                .ok_or_else(unknown_session)?;
+            if !seen.chef(want.chef_id) {
+                return Err(unknown_chef());
+            }
+            let offer = offers
+                .get(&session.training_id)
+                .ok_or_else(|| ApiError::internal("a session's training is missing"))?;
+            let status = admit(session, candidates.get(&want.chef_id), offer, now)?;
+            if !active.insert((want.session_id, want.chef_id)) {
+                return Err(already_enrolled());
+            }
+            // As the seat-counting trigger will, so later items see the seats taken.
+            match status {
+                EnrolmentStatus::Confirmed => session.seats_confirmed += 1,
+                EnrolmentStatus::Waitlisted => session.seats_waitlisted += 1,
+                _ => {}
+            }
+            Ok((Uuid::now_v7(), status))
+        })();
+        if let Ok((id, status)) = &outcome {
+            admitted.push((*id, *want, *status));
+        }
+        outcomes.push(outcome.map(|(id, _)| id));
+    }
+    write(conn, caller, &admitted).await?;
+    Ok(outcomes)
+}
+
+/// What a restricted caller sees among the trainings and chefs de projet of a batch.
+struct Seen {
+    /// `None` for an unrestricted caller, who sees everything.
+    restricted: Option<(HashSet<Uuid>, HashSet<Uuid>)>,
+}
+
+impl Seen {
+    async fn read(
+        conn: &mut AsyncPgConnection,
+        caller: &Caller,
+        training_ids: &[Uuid],
+        chef_ids: &[Uuid],
+    ) -> Result<Self, ApiError> {
+        let Some(mine) = caller.programmes.as_deref() else {
+            return Ok(Seen { restricted: None });
+        };
+        let trainings: HashSet<Uuid> = trainings::table
+            .filter(trainings::id.eq_any(training_ids))
+            .filter(open_to(mine))
+            .select(trainings::id)
+            .load::<Uuid>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        let chefs: HashSet<Uuid> = chef_programmes::table
+            .filter(chef_programmes::chef_de_projet_id.eq_any(chef_ids))
+            .filter(chef_programmes::programme_id.eq_any(mine))
+            .select(chef_programmes::chef_de_projet_id)
+            .load::<Uuid>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Seen {
+            restricted: Some((trainings, chefs)),
+        })
+    }
+
+    fn training(&self, id: Uuid) -> bool {
+        self.restricted
+            .as_ref()
+            .is_none_or(|(t, _)| t.contains(&id))
+    }
+
+    fn chef(&self, id: Uuid) -> bool {
+        self.restricted
+            .as_ref()
+            .is_none_or(|(_, c)| c.contains(&id))
+    }
+}
+
+fn unknown_chef() -> ApiError {
+    ApiError::invalid_field(
+        "chef_de_projet_id",
+        "unknown_chef_de_projet",
+        "no chef de projet has this id",
+    )
+}
+
+fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+#[derive(QueryableByName)]
+struct Next {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+/// The enrolments admitted, with their waitlist orders, and their first history lines: three
+/// statements whatever their number.
+async fn write(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    admitted: &[(Uuid, Wanted, EnrolmentStatus)],
+) -> Result<(), ApiError> {
+    if admitted.is_empty() {
+        return Ok(());
+    }
+    let waitlisted = admitted
+        .iter()
+        .filter(|(_, _, s)| *s == EnrolmentStatus::Waitlisted)
+        .count();
+    let mut orders: Vec<i64> = if waitlisted == 0 {
+        Vec::new()
+    } else {
+        diesel::sql_query("SELECT nextval('waitlist_order') AS value FROM generate_series(1, $1)")
+            .bind::<Integer, _>(waitlisted as i32)
+            .load::<Next>(conn)
+            .await?
+            .into_iter()
+            .map(|n| n.value)
+            .collect()
+    };
+    // Waitlist places in the order of the items.
+    orders.sort_unstable();
+    let mut orders = orders.into_iter();
+    let rows: Vec<_> = admitted
+        .iter()
+        .map(|(id, want, status)| {
+            let order = (*status == EnrolmentStatus::Waitlisted)
+                .then(|| orders.next())
+                .flatten();
+            (
+                enrolments::id.eq(*id),
+                enrolments::session_id.eq(want.session_id),
+                enrolments::chef_de_projet_id.eq(want.chef_id),
+                enrolments::status.eq(status.as_str()),
+                enrolments::waitlist_order.eq(order),
+            )
+        })
+        .collect();
+    diesel::insert_into(enrolments::table)
+        .values(rows)
+        .execute(conn)
+        .await
+        .map_err(|e| match crate::db::unique_violation(&e) {
+            // A concurrent request enrolled one of them since the check: the batch is retried.
+            Some("enrolments_active_key") => ApiError::conflict(
+                "concurrent_update",
+                "A concurrent change got there first; retry the request",
+            ),
+            _ => e.into(),
+        })?;
+    let actor = caller.actor();
+    let history: Vec<_> = admitted
+        .iter()
+        .map(|(id, _, status)| {
+            (
+                enrolment_transitions::enrolment_id.eq(*id),
+                enrolment_transitions::to_status.eq(status.as_str()),
+                enrolment_transitions::actor.eq(&actor.0),
+            )
+        })
+        .collect();
+    diesel::insert_into(enrolment_transitions::table)
+        .values(history)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

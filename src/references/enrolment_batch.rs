@@ -1,0 +1,245 @@
+//! `POST /enrolments/batch`: up to 1,000 enrolments by reference in a few statements.
+//!
+//! Each item means what `PUT /enrolments/ref:<ref>` means (a known reference must name the same
+//! chef de projet and session; an unknown one enrols), with the same answers, but the batch reads
+//! and writes set by set: the references are locked and looked up with one statement each, the
+//! new enrolments go through `enrolments::bulk`, and their references are saved with one
+//! statement. A reference that appears twice is settled in a second round, once the first has
+//! created (or failed to create) its enrolment.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::changes::views::ResourceType;
+use crate::db::schema::{chef_programmes, enrolments, partner_refs};
+use crate::enrolments::bulk::{enrol_many, Wanted};
+use crate::enrolments::views::EnrolmentInput;
+use crate::error::ApiError;
+
+/// The outcome of one item: the enrolment's id and whether it was created.
+pub type Outcome = Result<(Uuid, bool), ApiError>;
+
+/// An item whose reference and body are readable.
+pub struct Item {
+    pub index: usize,
+    pub reference: String,
+    pub input: EnrolmentInput,
+}
+
+/// Applies `items` for `caller` inside the caller's transaction; outcomes by item index.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    items: Vec<Item>,
+) -> Result<HashMap<usize, Outcome>, ApiError> {
+    let references: Vec<String> = {
+        let mut all: Vec<String> = items.iter().map(|i| i.reference.clone()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    lock_references(conn, caller, &references).await?;
+    let mut known = known_references(conn, caller, &references).await?;
+    let mut outcomes = HashMap::with_capacity(items.len());
+    let mut remaining = items;
+    while !remaining.is_empty() {
+        // One round: the first occurrence of each reference still to settle.
+        let mut in_round = HashSet::new();
+        let (round, later): (Vec<Item>, Vec<Item>) = remaining
+            .into_iter()
+            .partition(|item| in_round.insert(item.reference.clone()));
+        remaining = later;
+        let mut new = Vec::new();
+        for item in round {
+            match known.get(&item.reference) {
+                Some(parties) => {
+                    let outcome = parties.same_as(&item.input).map(|id| (id, false));
+                    outcomes.insert(item.index, outcome);
+                }
+                None => new.push(item),
+            }
+        }
+        let wanted: Vec<Wanted> = new
+            .iter()
+            .map(|item| Wanted {
+                session_id: item.input.session_id,
+                chef_id: item.input.chef_de_projet_id,
+            })
+            .collect();
+        let enrolled = enrol_many(conn, caller, &wanted).await?;
+        let mut saved = Vec::new();
+        for (item, result) in new.into_iter().zip(enrolled) {
+            if let Ok(id) = &result {
+                known.insert(
+                    item.reference.clone(),
+                    Parties::Visible {
+                        id: *id,
+                        session_id: item.input.session_id,
+                        chef_id: item.input.chef_de_projet_id,
+                    },
+                );
+                saved.push((item.reference.clone(), *id));
+            }
+            outcomes.insert(item.index, result.map(|id| (id, true)));
+        }
+        save_references(conn, caller, &saved).await?;
+    }
+    Ok(outcomes)
+}
+
+/// What a known reference names.
+enum Parties {
+    Visible {
+        id: Uuid,
+        session_id: Uuid,
+        chef_id: Uuid,
+    },
+    /// An enrolment the caller does not see (any more).
+    Hidden,
+}
+
+impl Parties {
+    /// The enrolment's id when `input` names the same chef de projet and session.
+    fn same_as(&self, input: &EnrolmentInput) -> Result<Uuid, ApiError> {
+        match self {
+            Parties::Hidden => Err(ApiError::not_found()),
+            Parties::Visible {
+                id,
+                session_id,
+                chef_id,
+            } if *session_id == input.session_id && *chef_id == input.chef_de_projet_id => Ok(*id),
+            Parties::Visible { .. } => Err(ApiError::invalid_field(
+                "session_id",
+                "immutable",
+                "this reference names an enrolment of another chef de projet or session; it changes through its transitions only",
+            )),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    count: i64,
+}
+
+/// The reference locks of single upserts (`upsert::lock_reference`), all in one statement, in
+/// reference order so two batches cannot deadlock.
+async fn lock_references(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    references: &[String],
+) -> Result<(), ApiError> {
+    let kind = ResourceType::Enrolment.as_str();
+    let keys: Vec<String> = references.iter().map(|r| format!("{kind}:{r}")).collect();
+    diesel::sql_query(
+        "SELECT count(*) AS count FROM (\
+           SELECT pg_advisory_xact_lock(hashtext($1), hashtext(key)) \
+           FROM unnest($2) WITH ORDINALITY AS k(key, n) ORDER BY n) AS locks",
+    )
+    .bind::<Text, _>(&caller.client_id)
+    .bind::<Array<Text>, _>(&keys)
+    .get_result::<Locked>(conn)
+    .await?;
+    Ok(())
+}
+
+/// The caller's known references among `references`, with what they name.
+async fn known_references(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    references: &[String],
+) -> Result<HashMap<String, Parties>, ApiError> {
+    let named: Vec<(String, Uuid)> = partner_refs::table
+        .filter(partner_refs::client_id.eq(&caller.client_id))
+        .filter(partner_refs::resource_type.eq(ResourceType::Enrolment.as_str()))
+        .filter(partner_refs::reference.eq_any(references))
+        .select((partner_refs::reference, partner_refs::resource_id))
+        .load(conn)
+        .await?;
+    if named.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<Uuid> = named.iter().map(|(_, id)| *id).collect();
+    let parties: HashMap<Uuid, (Uuid, Uuid)> = enrolments::table
+        .filter(enrolments::id.eq_any(&ids))
+        .select((
+            enrolments::id,
+            enrolments::session_id,
+            enrolments::chef_de_projet_id,
+        ))
+        .load::<(Uuid, Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .map(|(id, session, chef)| (id, (session, chef)))
+        .collect();
+    let seen_chefs: Option<HashSet<Uuid>> = match caller.programmes.as_deref() {
+        None => None,
+        Some(mine) => {
+            let chefs: Vec<Uuid> = parties.values().map(|(_, chef)| *chef).collect();
+            Some(
+                chef_programmes::table
+                    .filter(chef_programmes::chef_de_projet_id.eq_any(&chefs))
+                    .filter(chef_programmes::programme_id.eq_any(mine))
+                    .select(chef_programmes::chef_de_projet_id)
+                    .load::<Uuid>(conn)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            )
+        }
+    };
+    Ok(named
+        .into_iter()
+        .map(|(reference, id)| {
+            let what = match parties.get(&id) {
+                Some((session_id, chef_id))
+                    if seen_chefs
+                        .as_ref()
+                        .is_none_or(|seen| seen.contains(chef_id)) =>
+                {
+                    Parties::Visible {
+                        id,
+                        session_id: *session_id,
+                        chef_id: *chef_id,
+                    }
+                }
+                _ => Parties::Hidden,
+            };
+            (reference, what)
+        })
+        .collect())
+}
+
+/// The references of the enrolments just created, in one statement.
+async fn save_references(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    saved: &[(String, Uuid)],
+) -> Result<(), ApiError> {
+    if saved.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = saved
+        .iter()
+        .map(|(reference, id)| {
+            (
+                partner_refs::client_id.eq(&caller.client_id),
+                partner_refs::resource_type.eq(ResourceType::Enrolment.as_str()),
+                partner_refs::reference.eq(reference),
+                partner_refs::resource_id.eq(*id),
+            )
+        })
+        .collect();
+    diesel::insert_into(partner_refs::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
