@@ -1,8 +1,8 @@
 //! The benchmark scenarios the HTTP load generator (wrk) does not cover, each printing one JSON
 //! line:
-//! - `pace <url> <rate/s> <seconds> [<bearer token>]`: an open-loop run at a fixed rate; each
-//!   latency counts from the request's scheduled start, so a stall is not hidden (no
-//!   coordinated omission);
+//! - `pace <url> <rate/s> <seconds> [<bearer token>]`: a fixed-rate run over 64 connections
+//!   (wrk2's model); each latency counts from the request's scheduled start, so a stall is not
+//!   hidden (no coordinated omission);
 //! - `feed <base url> <token>`: read the whole change feed, 1,000 changes a page;
 //! - `batch <base url> <token> <database url>`: upsert 10,000 enrolments in batches of 1,000;
 //! - `approvals <base url> <token> <database url>`: approve 1,000 pending enrolments at once on a
@@ -28,38 +28,53 @@ fn client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// Connections of the fixed-rate run, as many as wrk's runs.
+const PACE_CONNECTIONS: usize = 64;
+
+/// wrk2's model: a fixed set of keep-alive connections; request `i` is due at `start + i/rate`
+/// and the next free connection sends it as soon as it is due. Its latency counts from when it
+/// was due, so a stall delays (and is charged to) every request scheduled behind it.
 async fn pace(url: String, rate: f64, seconds: f64, token: Option<String>) -> Value {
-    let http = client();
     let total = (rate * seconds) as usize;
     let start = tokio::time::Instant::now() + Duration::from_millis(100);
-    let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
-        let (http, url, token) = (http.clone(), url.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep_until(scheduled).await;
-            let mut request = http.get(&url);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let ok = match request.send().await {
-                Ok(reply) => {
-                    let ok = reply.status().is_success();
-                    let _ = reply.bytes().await;
-                    ok
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::with_capacity(PACE_CONNECTIONS);
+    for _ in 0..PACE_CONNECTIONS {
+        let (url, token, next) = (url.clone(), token.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let http = client();
+            let mut measured = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    break measured;
                 }
-                Err(_) => false,
-            };
-            (tokio::time::Instant::now() - scheduled, ok)
+                let due = start + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due).await;
+                let mut request = http.get(&url);
+                if let Some(token) = &token {
+                    request = request.bearer_auth(token);
+                }
+                let ok = match request.send().await {
+                    Ok(reply) => {
+                        let ok = reply.status().is_success();
+                        let _ = reply.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
+                measured.push((tokio::time::Instant::now() - due, ok));
+            }
         }));
     }
     let began = Instant::now();
     let mut latencies = Vec::with_capacity(total);
     let mut errors = 0;
-    for task in tasks {
-        let (latency, ok) = task.await.expect("request task");
-        latencies.push(latency);
-        errors += usize::from(!ok);
+    for worker in workers {
+        for (latency, ok) in worker.await.expect("request task") {
+            latencies.push(latency);
+            errors += usize::from(!ok);
+        }
     }
     let elapsed = began.elapsed().as_secs_f64();
     latencies.sort();
