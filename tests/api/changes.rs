@@ -389,3 +389,66 @@ async fn a_reader_following_the_feed_misses_nothing_when_commits_come_out_of_ord
         assert_eq!(data, &now, "the reader's copy equals the database");
     }
 }
+
+/// A batch commits its enrolments and their session in one transaction; the feed seals them
+/// together (migration 10: enrolments set by set). Every one arrives once, in the feed as GET
+/// reads it (status, waitlist position), with the session's final seat counts.
+#[tokio::test]
+async fn a_batch_reaches_the_feed_whole_with_each_enrolment_as_read() {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let session = app.session(&world.training, 3, false).await;
+    let mut items = Vec::new();
+    for i in 0..8 {
+        let chef = app
+            .chef(&world.commune, &format!("feed{i}@ablis.fr"), &[PVD])
+            .await;
+        items.push(
+            json!({"ref": format!("feed-{i}"), "session_id": session["id"],
+                          "chef_de_projet_id": chef["id"]}),
+        );
+    }
+    let (_, cursor) = drain(&app, &app.token, None, "").await;
+    app.post_json("/api/v1/enrolments/batch", &json!({ "items": items }))
+        .await
+        .assert_json(200);
+    let (changes, _) = drain(&app, &app.token, Some(&cursor), "").await;
+    let enrolments: Vec<&Value> = changes
+        .iter()
+        .filter(|c| c["type"] == "enrolment")
+        .collect();
+    assert_eq!(enrolments.len(), 8);
+    let ids: HashSet<&str> = enrolments
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8, "each enrolment once");
+    for change in &enrolments {
+        let read = app
+            .get(&format!(
+                "/api/v1/enrolments/{}",
+                change["id"].as_str().unwrap()
+            ))
+            .await
+            .assert_json(200);
+        assert_eq!(change["data"], read);
+    }
+    let waitlisted = enrolments
+        .iter()
+        .filter(|c| c["data"]["status"] == "waitlisted")
+        .count();
+    assert_eq!(waitlisted, 5);
+    let sessions: Vec<&Value> = changes.iter().filter(|c| c["type"] == "session").collect();
+    assert_eq!(
+        sessions.len(),
+        1,
+        "the session changed once in that transaction"
+    );
+    assert_eq!(
+        (
+            sessions[0]["data"]["seats_confirmed"].as_i64(),
+            sessions[0]["data"]["seats_waitlisted"].as_i64()
+        ),
+        (Some(3), Some(5))
+    );
+}
