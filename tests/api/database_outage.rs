@@ -37,9 +37,17 @@ async fn the_service_answers_503_while_the_database_is_down_and_recovers_by_itse
     app.post_json("/api/v1/programmes", &programme)
         .await
         .assert_json(201);
+    let training = app.training("PVD-01", &[], "published").await;
+    // Read by one statement on the worker's shared read connection (`db::reads`), not the pool.
+    let training_path = format!("/api/v1/trainings/{}", training["id"].as_str().unwrap());
+    app.get(&training_path).await.assert_json(200);
 
     proxy.cut();
-    for path in ["/api/v1/programmes", "/health/ready"] {
+    for path in [
+        "/api/v1/programmes",
+        "/health/ready",
+        training_path.as_str(),
+    ] {
         let started = Instant::now();
         let reply = app.get(path).await;
         let body = reply.assert_problem(503, "database_unavailable");
@@ -90,4 +98,14 @@ async fn the_service_answers_503_while_the_database_is_down_and_recovers_by_itse
         "the write refused during the outage did not happen"
     );
     assert_eq!(app.get("/health/ready").await.status.as_u16(), 200);
+    // The shared read connections were lost with the others and are opened again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let read = loop {
+        let reply = app.get(&training_path).await;
+        if reply.status.as_u16() == 200 || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(read.assert_json(200)["code"], "PVD-01");
 }
