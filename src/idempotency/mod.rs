@@ -94,7 +94,10 @@ where
     let mut pooled = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut pooled;
     let Some(name) = &key.key else {
-        return work(conn).await;
+        // Always in an explicit transaction: a statement run on its own commits when its result
+        // has already been sent, and a failure at that commit (a deferred trigger interrupted by
+        // a shutdown) would reach no one; an explicit COMMIT answers for itself.
+        return in_transaction(conn, work).await;
     };
     let fingerprint = key.fingerprint(body);
     type Manager = <AsyncPgConnection as AsyncConnection>::TransactionManager;
@@ -107,6 +110,25 @@ where
         }
         Ok((response, _)) => {
             Manager::rollback_transaction(conn).await?;
+            Ok(response)
+        }
+        Err(error) => {
+            let _ = Manager::rollback_transaction(conn).await;
+            Err(error)
+        }
+    }
+}
+
+/// Runs `work` between BEGIN and COMMIT (rolled back when it fails).
+async fn in_transaction<F>(conn: &mut AsyncPgConnection, work: F) -> Result<HttpResponse, ApiError>
+where
+    F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<HttpResponse, ApiError>,
+{
+    type Manager = <AsyncPgConnection as AsyncConnection>::TransactionManager;
+    Manager::begin_transaction(conn).await?;
+    match work(conn).await {
+        Ok(response) => {
+            Manager::commit_transaction(conn).await?;
             Ok(response)
         }
         Err(error) => {
