@@ -7,7 +7,8 @@
 -- come first, then its other changes in the order they were recorded (they all become visible
 -- together, at the commit).
 
--- One change, as migration 4's trigger did it (the lock is the caller's).
+-- One change other than an enrolment, as migration 4's trigger did it (the lock is the caller's;
+-- enrolments are sealed set by set in seal_change, before this is called).
 CREATE FUNCTION seal_one(pending changes) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     deleted  boolean;
@@ -53,14 +54,6 @@ BEGIN
         SELECT s.deleted_at IS NOT NULL, s.version, to_jsonb(s), training_programme_ids(s.training_id)
           INTO deleted, current, snapshot, owners
           FROM sessions s WHERE s.id = pending.resource_id;
-    WHEN 'enrolment' THEN
-        SELECT false, e.version,
-               to_jsonb(e) || jsonb_build_object('waitlist_position', CASE WHEN e.status = 'waitlisted' THEN (
-                   SELECT count(*) FROM enrolments w WHERE w.session_id = e.session_id
-                      AND w.status = 'waitlisted' AND w.waitlist_order <= e.waitlist_order) END),
-               (SELECT COALESCE(array_agg(cp.programme_id), '{}') FROM chef_programmes cp WHERE cp.chef_de_projet_id = e.chef_de_projet_id)
-          INTO deleted, current, snapshot, owners
-          FROM enrolments e WHERE e.id = pending.resource_id;
     END CASE;
     UPDATE changes
        SET position = nextval('change_position'),

@@ -1,6 +1,6 @@
 //! Chef de projet queries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -66,6 +66,23 @@ pub async fn is_visible(
         .get_result(conn)
         .await?;
     Ok(seen > 0)
+}
+
+/// Which of `ids` a caller restricted to the programmes `mine` sees (deleted or not): the set
+/// form of `is_visible`, in one statement.
+pub async fn visible_among(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    mine: &[Uuid],
+) -> Result<HashSet<Uuid>, ApiError> {
+    Ok(chef_programmes::table
+        .filter(chef_programmes::chef_de_projet_id.eq_any(ids))
+        .filter(chef_programmes::programme_id.eq_any(mine))
+        .select(chef_programmes::chef_de_projet_id)
+        .load::<Uuid>(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The ids of the chefs de projet a restricted caller sees, as a filter for other tables.

@@ -10,4 +10,4 @@ pub mod search;
 
 pub use error::{unique_violation, DbError};
 pub use pool::{DbConn, DbPool};
-pub use reads::{ReadConnections, SharedConn};
+pub use reads::ReadConnections;

@@ -15,8 +15,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::schema::{chef_programmes, enrolment_transitions, enrolments, sessions, trainings};
-use crate::enrolments::lifecycle::{self, admit, already_enrolled, unknown_session};
+use crate::chefs_de_projet::store::visible_among;
+use crate::db::schema::{enrolment_transitions, enrolments, sessions, trainings};
+use crate::enrolments::lifecycle::{self, admit, already_enrolled, unknown_chef, unknown_session};
 use crate::enrolments::views::EnrolmentStatus;
 use crate::error::ApiError;
 use crate::sessions::rows::SessionRow;
@@ -127,14 +128,7 @@ impl Seen {
             .await?
             .into_iter()
             .collect();
-        let chefs: HashSet<Uuid> = chef_programmes::table
-            .filter(chef_programmes::chef_de_projet_id.eq_any(chef_ids))
-            .filter(chef_programmes::programme_id.eq_any(mine))
-            .select(chef_programmes::chef_de_projet_id)
-            .load::<Uuid>(conn)
-            .await?
-            .into_iter()
-            .collect();
+        let chefs = visible_among(conn, chef_ids, mine).await?;
         Ok(Seen {
             restricted: Some((trainings, chefs)),
         })
@@ -151,14 +145,6 @@ impl Seen {
             .as_ref()
             .is_none_or(|(_, c)| c.contains(&id))
     }
-}
-
-fn unknown_chef() -> ApiError {
-    ApiError::invalid_field(
-        "chef_de_projet_id",
-        "unknown_chef_de_projet",
-        "no chef de projet has this id",
-    )
 }
 
 fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {

@@ -177,18 +177,10 @@ pub async fn enrol_as(
         .await
         .is_err()
     {
-        return Err(ApiError::invalid_field(
-            "session_id",
-            "unknown_session",
-            "no session has this id",
-        ));
+        return Err(lifecycle::unknown_session());
     }
     if !chefs_de_projet::store::is_visible(conn, input.chef_de_projet_id, &visibility).await? {
-        return Err(ApiError::invalid_field(
-            "chef_de_projet_id",
-            "unknown_chef_de_projet",
-            "no chef de projet has this id",
-        ));
+        return Err(lifecycle::unknown_chef());
     }
     let actor = caller.actor();
     conn.transaction::<_, ApiError, _>(async |conn| {

@@ -165,13 +165,7 @@ pub fn admit(
         ));
     }
     match candidate {
-        None => {
-            return Err(ApiError::invalid_field(
-                "chef_de_projet_id",
-                "unknown_chef_de_projet",
-                "no chef de projet has this id",
-            ))
-        }
+        None => return Err(unknown_chef()),
         Some(chef) if chef.status != "active" || chef.erased => {
             return Err(rule(
                 "chef_not_active",
@@ -205,6 +199,15 @@ pub fn admit(
 /// The 422 for a session that does not exist for the caller.
 pub fn unknown_session() -> ApiError {
     ApiError::invalid_field("session_id", "unknown_session", "no session has this id")
+}
+
+/// The 422 for a chef de projet that does not exist for the caller.
+pub fn unknown_chef() -> ApiError {
+    ApiError::invalid_field(
+        "chef_de_projet_id",
+        "unknown_chef_de_projet",
+        "no chef de projet has this id",
+    )
 }
 
 /// The 409 for a second active enrolment of a chef de projet on a session.

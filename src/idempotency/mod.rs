@@ -93,42 +93,36 @@ where
 {
     let mut pooled = pool.get().await?;
     let conn: &mut AsyncPgConnection = &mut pooled;
-    let Some(name) = &key.key else {
-        // Always in an explicit transaction: a statement run on its own commits when its result
-        // has already been sent, and a failure at that commit (a deferred trigger interrupted by
-        // a shutdown) would reach no one; an explicit COMMIT answers for itself.
-        return in_transaction(conn, work).await;
-    };
-    let fingerprint = key.fingerprint(body);
-    type Manager = <AsyncPgConnection as AsyncConnection>::TransactionManager;
-    Manager::begin_transaction(conn).await?;
-    let outcome = run_in_transaction(conn, &caller.client_id, name, &fingerprint, work).await;
-    match outcome {
-        Ok((response, keep)) if keep => {
-            Manager::commit_transaction(conn).await?;
-            Ok(response)
-        }
-        Ok((response, _)) => {
-            Manager::rollback_transaction(conn).await?;
-            Ok(response)
-        }
-        Err(error) => {
-            let _ = Manager::rollback_transaction(conn).await;
-            Err(error)
+    // Always in an explicit transaction, with or without a key: a statement run on its own
+    // commits when its result has already been sent, and a failure at that commit (a deferred
+    // trigger interrupted by a shutdown) would reach no one; an explicit COMMIT answers for itself.
+    match &key.key {
+        None => in_transaction(conn, async |conn| Ok((work(conn).await?, true))).await,
+        Some(name) => {
+            let fingerprint = key.fingerprint(body);
+            in_transaction(conn, async |conn| {
+                run_in_transaction(conn, &caller.client_id, name, &fingerprint, work).await
+            })
+            .await
         }
     }
 }
 
-/// Runs `work` between BEGIN and COMMIT (rolled back when it fails).
+/// Runs `work` between BEGIN and COMMIT; rolled back when it fails or says not to keep its
+/// effects (its response is still answered).
 async fn in_transaction<F>(conn: &mut AsyncPgConnection, work: F) -> Result<HttpResponse, ApiError>
 where
-    F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<HttpResponse, ApiError>,
+    F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<(HttpResponse, bool), ApiError>,
 {
     type Manager = <AsyncPgConnection as AsyncConnection>::TransactionManager;
     Manager::begin_transaction(conn).await?;
     match work(conn).await {
-        Ok(response) => {
+        Ok((response, true)) => {
             Manager::commit_transaction(conn).await?;
+            Ok(response)
+        }
+        Ok((response, false)) => {
+            Manager::rollback_transaction(conn).await?;
             Ok(response)
         }
         Err(error) => {

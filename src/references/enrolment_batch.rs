@@ -16,10 +16,12 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::changes::views::ResourceType;
-use crate::db::schema::{chef_programmes, enrolments, partner_refs};
+use crate::chefs_de_projet::store::visible_among;
+use crate::db::schema::{enrolments, partner_refs};
 use crate::enrolments::bulk::{enrol_many, Wanted};
 use crate::enrolments::views::EnrolmentInput;
 use crate::error::ApiError;
+use crate::references::upsert::{other_parties, reference_lock_key};
 
 /// The outcome of one item: the enrolment's id and whether it was created.
 pub type Outcome = Result<(Uuid, bool), ApiError>;
@@ -113,11 +115,7 @@ impl Parties {
                 session_id,
                 chef_id,
             } if *session_id == input.session_id && *chef_id == input.chef_de_projet_id => Ok(*id),
-            Parties::Visible { .. } => Err(ApiError::invalid_field(
-                "session_id",
-                "immutable",
-                "this reference names an enrolment of another chef de projet or session; it changes through its transitions only",
-            )),
+            Parties::Visible { .. } => Err(other_parties()),
         }
     }
 }
@@ -136,8 +134,10 @@ async fn lock_references(
     caller: &Caller,
     references: &[String],
 ) -> Result<(), ApiError> {
-    let kind = ResourceType::Enrolment.as_str();
-    let keys: Vec<String> = references.iter().map(|r| format!("{kind}:{r}")).collect();
+    let keys: Vec<String> = references
+        .iter()
+        .map(|r| reference_lock_key(ResourceType::Enrolment, r))
+        .collect();
     diesel::sql_query(
         "SELECT count(*) AS count FROM (\
            SELECT pg_advisory_xact_lock(hashtext($1), hashtext(key)) \
@@ -183,16 +183,7 @@ async fn known_references(
         None => None,
         Some(mine) => {
             let chefs: Vec<Uuid> = parties.values().map(|(_, chef)| *chef).collect();
-            Some(
-                chef_programmes::table
-                    .filter(chef_programmes::chef_de_projet_id.eq_any(&chefs))
-                    .filter(chef_programmes::programme_id.eq_any(mine))
-                    .select(chef_programmes::chef_de_projet_id)
-                    .load::<Uuid>(conn)
-                    .await?
-                    .into_iter()
-                    .collect(),
-            )
+            Some(visible_among(conn, &chefs, mine).await?)
         }
     };
     Ok(named

@@ -57,6 +57,21 @@ diesel::define_sql_function! {
     fn hashtext(text: Text) -> diesel::sql_types::Integer;
 }
 
+/// The advisory lock key of a reference (with the client id), shared by single and batch upserts
+/// so they serialise against each other.
+pub fn reference_lock_key(resource_type: ResourceType, reference: &str) -> String {
+    format!("{}:{reference}", resource_type.as_str())
+}
+
+/// The 422 for an enrolment reference sent with another chef de projet or session.
+pub fn other_parties() -> ApiError {
+    ApiError::invalid_field(
+        "session_id",
+        "immutable",
+        "this reference names an enrolment of another chef de projet or session; it changes through its transitions only",
+    )
+}
+
 /// Serialises the upserts of one reference (two partners' retries must not create two).
 async fn lock_reference(
     conn: &mut AsyncPgConnection,
@@ -67,7 +82,7 @@ async fn lock_reference(
     // A prepared statement (a raw SQL query would be parsed again for every item of a batch).
     diesel::select(pg_advisory_xact_lock(
         hashtext(&caller.client_id),
-        hashtext(format!("{}:{reference}", resource_type.as_str())),
+        hashtext(reference_lock_key(resource_type, reference)),
     ))
     .execute(conn)
     .await?;
@@ -249,17 +264,20 @@ pub async fn enrolment(
                 let (session_id, chef_de_projet_id) =
                     crate::enrolments::store::parties(conn, id, &visibility).await?;
                 if session_id != input.session_id || chef_de_projet_id != input.chef_de_projet_id {
-                    return Err(ApiError::invalid_field(
-                        "session_id",
-                        "immutable",
-                        "this reference names an enrolment of another chef de projet or session; it changes through its transitions only",
-                    ));
+                    return Err(other_parties());
                 }
                 Ok(Upserted::Updated(id))
             }
             None => {
                 let id = crate::enrolments::handlers::enrol_as(conn, caller, &input).await?;
-                save_reference(conn, &caller.client_id, ResourceType::Enrolment, reference, id).await?;
+                save_reference(
+                    conn,
+                    &caller.client_id,
+                    ResourceType::Enrolment,
+                    reference,
+                    id,
+                )
+                .await?;
                 Ok(Upserted::Created(id))
             }
         }

@@ -1,7 +1,5 @@
 //! Training queries.
 
-use std::collections::HashMap;
-
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
@@ -72,7 +70,7 @@ pub async fn list(
 ) -> Result<Vec<Training>, ApiError> {
     let mut query = trainings::table
         .filter(trainings::deleted_at.is_null())
-        .select(TrainingRow::as_select())
+        .select((TrainingRow::as_select(), TargetCodes::seen_by(visibility)))
         .order(trainings::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
@@ -111,43 +109,10 @@ pub async fn list(
     if let Some(after) = filter.updated_after {
         query = query.filter(trainings::updated_at.gt(after));
     }
-    let rows = query.load(conn).await?;
-    with_targets(conn, rows, visibility).await
-}
-
-/// Attaches their target programmes (those the caller sees) to `rows`, in one query.
-async fn with_targets(
-    conn: &mut AsyncPgConnection,
-    rows: Vec<TrainingRow>,
-    visibility: &Visibility,
-) -> Result<Vec<Training>, ApiError> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut codes: HashMap<Uuid, Vec<String>> = HashMap::new();
-    if !ids.is_empty() {
-        let found: Vec<(Uuid, Uuid, String)> = training_programmes::table
-            .inner_join(programmes::table)
-            .filter(training_programmes::training_id.eq_any(&ids))
-            .filter(programmes::deleted_at.is_null())
-            .select((
-                training_programmes::training_id,
-                programmes::id,
-                programmes::code,
-            ))
-            .order((training_programmes::training_id, programmes::code))
-            .load(conn)
-            .await?;
-        for (id, programme_id, code) in found {
-            if visibility.sees_programme(programme_id) {
-                codes.entry(id).or_default().push(code);
-            }
-        }
-    }
+    let rows: Vec<(TrainingRow, Vec<String>)> = query.load(conn).await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let targets = codes.remove(&row.id).unwrap_or_default();
-            row.into_view(targets)
-        })
+        .map(|(row, targets)| row.into_view(targets))
         .collect())
 }
 
@@ -163,16 +128,16 @@ async fn load_one(
     if !is_visible(conn, id, visibility).await? {
         return Err(ApiError::not_found());
     }
-    let row = trainings::table
+    let (row, targets): (TrainingRow, Vec<String>) = trainings::table
         .find(id)
         .filter(trainings::deleted_at.is_null())
-        .select(TrainingRow::as_select())
+        .select((TrainingRow::as_select(), TargetCodes::seen_by(visibility)))
         .for_update()
         .first(conn)
         .await
         .optional()?
         .ok_or_else(ApiError::not_found)?;
-    Ok(with_targets(conn, vec![row], visibility).await?.remove(0))
+    Ok(row.into_view(targets))
 }
 
 /// The live training `id`, if the caller sees it. One statement: fit for a shared read
