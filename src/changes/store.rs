@@ -14,14 +14,14 @@ use crate::db::schema::{change_feed_state, changes};
 use crate::error::ApiError;
 
 type FeedRow = (
-    Option<i64>,
+    i64,
     String,
     Uuid,
-    Option<String>,
+    String,
     Option<i64>,
     Option<Value>,
     Option<Vec<Uuid>>,
-    Option<DateTime<Utc>>,
+    DateTime<Utc>,
 );
 
 /// The oldest position still kept; a cursor before it cannot be followed.
@@ -96,7 +96,7 @@ pub async fn read_in_snapshot(
     }
     let rows: Vec<FeedRow> = query.load(conn).await?;
     let next = if rows.len() as i64 == limit {
-        FeedCursor(rows.last().and_then(|r| r.0).unwrap_or(after.0))
+        FeedCursor(rows.last().map_or(after.0, |r| r.0))
     } else {
         FeedCursor(head(conn).await?.0.max(after.0))
     };
@@ -111,8 +111,8 @@ fn to_change(row: FeedRow, visibility: &Visibility) -> Result<Change, ApiError> 
     let (position, kind, id, action, version, row_data, _, occurred_at) = row;
     let resource_type = ResourceType::parse(&kind)
         .ok_or_else(|| ApiError::internal(format!("unknown change type {kind}")))?;
-    let action = match action.as_deref() {
-        Some("delete") => ChangeAction::Delete,
+    let action = match action.as_str() {
+        "delete" => ChangeAction::Delete,
         _ => ChangeAction::Upsert,
     };
     let data = match row_data {
@@ -123,7 +123,6 @@ fn to_change(row: FeedRow, visibility: &Visibility) -> Result<Change, ApiError> 
         ),
         _ => None,
     };
-    let position = position.unwrap_or_default();
     Ok(Change {
         position,
         cursor: FeedCursor(position).encode(),
@@ -131,7 +130,7 @@ fn to_change(row: FeedRow, visibility: &Visibility) -> Result<Change, ApiError> 
         id,
         action,
         version: version.unwrap_or_default(),
-        occurred_at: occurred_at.unwrap_or_else(Utc::now),
+        occurred_at,
         data,
     })
 }
@@ -218,8 +217,7 @@ pub async fn forget_person(conn: &mut AsyncPgConnection, chef_id: Uuid) -> Resul
     diesel::update(
         changes::table
             .filter(changes::resource_type.eq(ResourceType::ChefDeProjet.as_str()))
-            .filter(changes::resource_id.eq(chef_id))
-            .filter(changes::position.is_not_null()),
+            .filter(changes::resource_id.eq(chef_id)),
     )
     .set(changes::row_data.eq(None::<Value>))
     .execute(conn)
@@ -235,15 +233,11 @@ pub async fn prune(
 ) -> Result<usize, ApiError> {
     let horizon =
         Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(30));
-    let deleted: Vec<Option<i64>> = diesel::delete(
-        changes::table
-            .filter(changes::position.is_not_null())
-            .filter(changes::occurred_at.lt(horizon)),
-    )
-    .returning(changes::position)
-    .get_results(conn)
-    .await?;
-    if let Some(last) = deleted.iter().flatten().max() {
+    let deleted: Vec<i64> = diesel::delete(changes::table.filter(changes::occurred_at.lt(horizon)))
+        .returning(changes::position)
+        .get_results(conn)
+        .await?;
+    if let Some(last) = deleted.iter().max() {
         diesel::update(change_feed_state::table)
             .set(change_feed_state::pruned_before.eq(
                 diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(

@@ -202,12 +202,12 @@ diesel::table! {
         id -> Int8,
         resource_type -> Text,
         resource_id -> Uuid,
-        position -> Nullable<Int8>,
-        action -> Nullable<Text>,
+        position -> Int8,
+        action -> Text,
         version -> Nullable<Int8>,
         row_data -> Nullable<Jsonb>,
         programme_ids -> Nullable<Array<Uuid>>,
-        occurred_at -> Nullable<Timestamptz>,
+        occurred_at -> Timestamptz,
     }
 }
 

@@ -10,13 +10,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::chefs_de_projet::store::visible_among;
-use crate::db::schema::{enrolment_transitions, enrolments, sessions, trainings};
+use crate::db::schema::{enrolments, sessions, trainings};
 use crate::enrolments::lifecycle::{self, admit, already_enrolled, unknown_chef, unknown_session};
 use crate::enrolments::views::EnrolmentStatus;
 use crate::error::ApiError;
@@ -154,6 +154,27 @@ fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
     ids
 }
 
+/// The admitted enrolments, column by column.
+struct Columns<'a> {
+    ids: Vec<Uuid>,
+    sessions: Vec<Uuid>,
+    chefs: Vec<Uuid>,
+    statuses: Vec<&'a str>,
+    orders: Vec<Option<i64>>,
+}
+
+impl Columns<'_> {
+    fn with_capacity(n: usize) -> Self {
+        Columns {
+            ids: Vec::with_capacity(n),
+            sessions: Vec::with_capacity(n),
+            chefs: Vec::with_capacity(n),
+            statuses: Vec::with_capacity(n),
+            orders: Vec::with_capacity(n),
+        }
+    }
+}
+
 #[derive(QueryableByName)]
 struct Next {
     #[diesel(sql_type = BigInt)]
@@ -188,47 +209,48 @@ async fn write(
     // Waitlist places in the order of the items.
     orders.sort_unstable();
     let mut orders = orders.into_iter();
-    let rows: Vec<_> = admitted
-        .iter()
-        .map(|(id, want, status)| {
-            let order = (*status == EnrolmentStatus::Waitlisted)
+    let mut columns = Columns::with_capacity(admitted.len());
+    for (id, want, status) in admitted {
+        columns.ids.push(*id);
+        columns.sessions.push(want.session_id);
+        columns.chefs.push(want.chef_id);
+        columns.statuses.push(status.as_str());
+        columns.orders.push(
+            (*status == EnrolmentStatus::Waitlisted)
                 .then(|| orders.next())
-                .flatten();
-            (
-                enrolments::id.eq(*id),
-                enrolments::session_id.eq(want.session_id),
-                enrolments::chef_de_projet_id.eq(want.chef_id),
-                enrolments::status.eq(status.as_str()),
-                enrolments::waitlist_order.eq(order),
-            )
-        })
-        .collect();
-    diesel::insert_into(enrolments::table)
-        .values(rows)
-        .execute(conn)
-        .await
-        .map_err(|e| match crate::db::unique_violation(&e) {
-            // A concurrent request enrolled one of them since the check: the batch is retried.
-            Some("enrolments_active_key") => ApiError::conflict(
-                "concurrent_update",
-                "A concurrent change got there first; retry the request",
-            ),
-            _ => e.into(),
-        })?;
+                .flatten(),
+        );
+    }
+    // Column arrays, not a VALUES list: five parameters whatever the number of rows, so the
+    // statement is short to send and to parse.
+    diesel::sql_query(
+        "INSERT INTO enrolments (id, session_id, chef_de_projet_id, status, waitlist_order) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[])",
+    )
+    .bind::<Array<SqlUuid>, _>(&columns.ids)
+    .bind::<Array<SqlUuid>, _>(&columns.sessions)
+    .bind::<Array<SqlUuid>, _>(&columns.chefs)
+    .bind::<Array<Text>, _>(&columns.statuses)
+    .bind::<Array<Nullable<BigInt>>, _>(&columns.orders)
+    .execute(conn)
+    .await
+    .map_err(|e| match crate::db::unique_violation(&e) {
+        // A concurrent request enrolled one of them since the check: the batch is retried.
+        Some("enrolments_active_key") => ApiError::conflict(
+            "concurrent_update",
+            "A concurrent change got there first; retry the request",
+        ),
+        _ => e.into(),
+    })?;
     let actor = caller.actor();
-    let history: Vec<_> = admitted
-        .iter()
-        .map(|(id, _, status)| {
-            (
-                enrolment_transitions::enrolment_id.eq(*id),
-                enrolment_transitions::to_status.eq(status.as_str()),
-                enrolment_transitions::actor.eq(&actor.0),
-            )
-        })
-        .collect();
-    diesel::insert_into(enrolment_transitions::table)
-        .values(history)
-        .execute(conn)
-        .await?;
+    diesel::sql_query(
+        "INSERT INTO enrolment_transitions (enrolment_id, to_status, actor) \
+         SELECT id, status, $3 FROM unnest($1::uuid[], $2::text[]) AS t(id, status)",
+    )
+    .bind::<Array<SqlUuid>, _>(&columns.ids)
+    .bind::<Array<Text>, _>(&columns.statuses)
+    .bind::<Text, _>(&actor.0)
+    .execute(conn)
+    .await?;
     Ok(())
 }

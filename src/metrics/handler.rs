@@ -13,8 +13,6 @@ struct QueueState {
     #[diesel(sql_type = BigInt)]
     feed_head: i64,
     #[diesel(sql_type = BigInt)]
-    feed_unsealed: i64,
-    #[diesel(sql_type = BigInt)]
     fanout_lag: i64,
     #[diesel(sql_type = BigInt)]
     pending: i64,
@@ -32,7 +30,6 @@ async fn queue_state(conn: &mut AsyncPgConnection) -> QueryResult<QueueState> {
     diesel::sql_query(
         "SELECT
             COALESCE((SELECT max(position) FROM changes), 0) AS feed_head,
-            (SELECT count(*) FROM changes WHERE position IS NULL) AS feed_unsealed,
             COALESCE((SELECT max(position) FROM changes), 0)
               - COALESCE((SELECT min(feed_position) FROM webhook_endpoints WHERE enabled),
                          (SELECT max(position) FROM changes), 0) AS fanout_lag,
@@ -53,8 +50,7 @@ async fn queue_state(conn: &mut AsyncPgConnection) -> QueryResult<QueueState> {
 /// Prometheus text format: `http_requests_total` and `http_request_duration_seconds` (a
 /// histogram) per `method`, `route` (the path pattern, `/api/v1/sessions/{id}`) and `status`;
 /// read at each scrape, the connection pool (`anct_db_pool_size`, `…_available`, `…_waiting`,
-/// `…_max_size`), `anct_database_up`, the change feed (`anct_feed_head_position`,
-/// `anct_feed_unsealed_changes`) and webhooks (`anct_webhook_fanout_lag_changes`,
+/// `…_max_size`), `anct_database_up`, the change feed (`anct_feed_head_position`) and webhooks (`anct_webhook_fanout_lag_changes`,
 /// `anct_webhook_deliveries_pending`, `…_due`, `…_failed`,
 /// `anct_webhook_oldest_pending_seconds`, `anct_webhook_endpoints_disabled`). Not behind a
 /// token, like the health probes: restrict it at the network's edge.
@@ -79,7 +75,6 @@ pub async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<DbPool>) -> Ht
     metrics.set("anct_database_up", i64::from(state.is_some()));
     if let Some(state) = state {
         metrics.set("anct_feed_head_position", state.feed_head);
-        metrics.set("anct_feed_unsealed_changes", state.feed_unsealed);
         metrics.set("anct_webhook_fanout_lag_changes", state.fanout_lag);
         metrics.set("anct_webhook_deliveries_pending", state.pending);
         metrics.set("anct_webhook_deliveries_due", state.due);

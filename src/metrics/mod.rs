@@ -26,7 +26,7 @@ pub struct Metrics {
 }
 
 /// The gauges set when scraped, with their help text.
-pub const GAUGES: [(&str, &str); 13] = [
+pub const GAUGES: [(&str, &str); 12] = [
     ("anct_db_pool_max_size", "Connections the pool may open"),
     ("anct_db_pool_size", "Connections open"),
     ("anct_db_pool_available", "Connections open and idle"),
@@ -38,10 +38,6 @@ pub const GAUGES: [(&str, &str); 13] = [
     (
         "anct_feed_head_position",
         "Position of the last committed change",
-    ),
-    (
-        "anct_feed_unsealed_changes",
-        "Changes captured by transactions not committed yet",
     ),
     (
         "anct_webhook_fanout_lag_changes",

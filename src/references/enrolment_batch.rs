@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::changes::views::ResourceType;
 use crate::chefs_de_projet::store::visible_among;
-use crate::db::schema::{enrolments, partner_refs};
+use crate::db::schema::enrolments;
 use crate::enrolments::bulk::{enrol_many, Wanted};
 use crate::enrolments::views::EnrolmentInput;
 use crate::error::ApiError;
@@ -121,6 +121,14 @@ impl Parties {
 }
 
 #[derive(QueryableByName)]
+struct NamedReference {
+    #[diesel(sql_type = Text)]
+    reference: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    resource_id: Uuid,
+}
+
+#[derive(QueryableByName)]
 struct Locked {
     #[diesel(sql_type = BigInt)]
     #[allow(dead_code)]
@@ -156,13 +164,24 @@ async fn known_references(
     caller: &Caller,
     references: &[String],
 ) -> Result<HashMap<String, Parties>, ApiError> {
-    let named: Vec<(String, Uuid)> = partner_refs::table
-        .filter(partner_refs::client_id.eq(&caller.client_id))
-        .filter(partner_refs::resource_type.eq(ResourceType::Enrolment.as_str()))
-        .filter(partner_refs::reference.eq_any(references))
-        .select((partner_refs::reference, partner_refs::resource_id))
-        .load(conn)
-        .await?;
+    // One primary-key lookup per reference. Not `reference = ANY($3)`: once a connection has
+    // run that a few times, PostgreSQL's generic plan for it walks every reference of the client
+    // through the other index (measured: 74 ms for 1,000 among 10,000, growing with the client's
+    // references). A statement written in the query text is planned with its values each time.
+    let named: Vec<(String, Uuid)> = diesel::sql_query(
+        "SELECT p.reference, p.resource_id \
+           FROM unnest($3::text[]) AS r(reference) \
+           JOIN partner_refs p \
+             ON p.client_id = $1 AND p.resource_type = $2 AND p.reference = r.reference",
+    )
+    .bind::<Text, _>(&caller.client_id)
+    .bind::<Text, _>(ResourceType::Enrolment.as_str())
+    .bind::<Array<Text>, _>(references)
+    .load::<NamedReference>(conn)
+    .await?
+    .into_iter()
+    .map(|n| (n.reference, n.resource_id))
+    .collect();
     if named.is_empty() {
         return Ok(HashMap::new());
     }
@@ -217,20 +236,19 @@ async fn save_references(
     if saved.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = saved
+    let (references, ids): (Vec<&str>, Vec<Uuid>) = saved
         .iter()
-        .map(|(reference, id)| {
-            (
-                partner_refs::client_id.eq(&caller.client_id),
-                partner_refs::resource_type.eq(ResourceType::Enrolment.as_str()),
-                partner_refs::reference.eq(reference),
-                partner_refs::resource_id.eq(*id),
-            )
-        })
-        .collect();
-    diesel::insert_into(partner_refs::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+        .map(|(reference, id)| (reference.as_str(), *id))
+        .unzip();
+    diesel::sql_query(
+        "INSERT INTO partner_refs (client_id, resource_type, reference, resource_id) \
+         SELECT $1, $2, * FROM unnest($3::text[], $4::uuid[])",
+    )
+    .bind::<Text, _>(&caller.client_id)
+    .bind::<Text, _>(ResourceType::Enrolment.as_str())
+    .bind::<Array<Text>, _>(&references)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -1,0 +1,164 @@
+-- The feed records a transaction's changes in a scratch table and writes each change once, whole,
+-- as the transaction commits. Until now a change was inserted without its position, then
+-- rewritten at commit (a second row version and a second entry in each of the table's indexes),
+-- and each change queued a trigger call of its own at commit (1,000 for a batch).
+--
+-- change_captures: what a transaction changed, one row per capture (a statement's enrolments in
+-- one array). Rows live only inside their transaction: the seal consumes them before the commit
+-- becomes visible, so the table is UNLOGGED (nothing in it survives a crash that was not void
+-- anyway) and empty for every other reader.
+CREATE UNLOGGED TABLE change_captures (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    txid          xid8   NOT NULL DEFAULT pg_current_xact_id(),
+    resource_type text   NOT NULL,
+    resource_ids  uuid[] NOT NULL
+);
+CREATE INDEX change_captures_txid_idx ON change_captures (txid);
+
+CREATE OR REPLACE FUNCTION capture_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed_id uuid;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        changed_id := (to_jsonb(OLD) ->> COALESCE(TG_ARGV[1], 'id'))::uuid;
+    ELSE
+        changed_id := (to_jsonb(NEW) ->> COALESCE(TG_ARGV[1], 'id'))::uuid;
+    END IF;
+    INSERT INTO change_captures (resource_type, resource_ids) VALUES (TG_ARGV[0], ARRAY[changed_id]);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION capture_inserted_enrolments() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_captures (resource_type, resource_ids)
+    SELECT 'enrolment', array_agg(id ORDER BY id) FROM inserted HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+
+-- One change other than an enrolment, at `at`, as migration 10's seal_one wrote it. A resource
+-- whose row is gone is recorded as deleted.
+CREATE FUNCTION seal_one(kind text, changed uuid, at bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    deleted  boolean;
+    current  bigint;
+    snapshot jsonb;
+    owners   uuid[];
+BEGIN
+    CASE kind
+    WHEN 'programme' THEN
+        SELECT p.deleted_at IS NOT NULL, p.version, to_jsonb(p), ARRAY[p.id]
+          INTO deleted, current, snapshot, owners
+          FROM programmes p WHERE p.id = changed;
+    WHEN 'collectivite' THEN
+        SELECT c.deleted_at IS NOT NULL, c.version,
+               to_jsonb(c) || jsonb_build_object('programmes', COALESCE((
+                   SELECT jsonb_agg(jsonb_build_object('programme_id', p.id, 'programme', p.code, 'joined_on', cp.joined_on) ORDER BY p.code)
+                     FROM collectivite_programmes cp JOIN programmes p ON p.id = cp.programme_id
+                    WHERE cp.collectivite_id = c.id AND p.deleted_at IS NULL), '[]'::jsonb)),
+               COALESCE((SELECT array_agg(cp.programme_id) FROM collectivite_programmes cp WHERE cp.collectivite_id = c.id), '{}')
+          INTO deleted, current, snapshot, owners
+          FROM collectivites c WHERE c.id = changed;
+    WHEN 'chef_de_projet' THEN
+        SELECT ch.deleted_at IS NOT NULL, ch.version,
+               to_jsonb(ch) || jsonb_build_object('programmes', COALESCE((
+                   SELECT jsonb_agg(jsonb_build_object('programme_id', p.id, 'programme', p.code) ORDER BY p.code)
+                     FROM chef_programmes cp JOIN programmes p ON p.id = cp.programme_id
+                    WHERE cp.chef_de_projet_id = ch.id AND p.deleted_at IS NULL), '[]'::jsonb)),
+               COALESCE((SELECT array_agg(cp.programme_id) FROM chef_programmes cp WHERE cp.chef_de_projet_id = ch.id), '{}')
+          INTO deleted, current, snapshot, owners
+          FROM chefs_de_projet ch WHERE ch.id = changed;
+    WHEN 'training' THEN
+        SELECT t.deleted_at IS NOT NULL, t.version,
+               to_jsonb(t) || jsonb_build_object('programmes', COALESCE((
+                   SELECT jsonb_agg(jsonb_build_object('programme_id', p.id, 'programme', p.code) ORDER BY p.code)
+                     FROM training_programmes tp JOIN programmes p ON p.id = tp.programme_id
+                    WHERE tp.training_id = t.id AND p.deleted_at IS NULL), '[]'::jsonb)),
+               training_programme_ids(t.id)
+          INTO deleted, current, snapshot, owners
+          FROM trainings t WHERE t.id = changed;
+    WHEN 'session' THEN
+        SELECT s.deleted_at IS NOT NULL, s.version, to_jsonb(s), training_programme_ids(s.training_id)
+          INTO deleted, current, snapshot, owners
+          FROM sessions s WHERE s.id = changed;
+    END CASE;
+    deleted := COALESCE(deleted, true);
+    INSERT INTO changes (resource_type, resource_id, position, occurred_at, action, version, row_data, programme_ids)
+    VALUES (kind, changed, at, clock_timestamp(),
+            CASE WHEN deleted THEN 'delete' ELSE 'upsert' END, current,
+            CASE WHEN deleted THEN NULL ELSE snapshot END, owners);
+END $$;
+
+-- Seals the committing transaction's changes: each resource once, enrolments first and set by
+-- set, then the others, each group in the order its changes were captured. Positions come from
+-- the sequence under the feed's lock, held until the commit is visible, so they remain in commit
+-- order. Runs once per capture row; the first call consumes every capture of the transaction and
+-- the later ones find nothing.
+CREATE FUNCTION seal_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    enrolment_ids uuid[];
+    other_types   text[];
+    other_ids     uuid[];
+    next_position bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM change_captures c WHERE c.txid = NEW.txid) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_advisory_xact_lock(7021450311);
+    WITH consumed AS (
+        DELETE FROM change_captures c WHERE c.txid = NEW.txid
+        RETURNING c.id, c.resource_type, c.resource_ids
+    ), first_captures AS (
+        SELECT DISTINCT ON (c.resource_type, r.resource_id) c.resource_type, r.resource_id, c.id, r.n
+          FROM consumed c CROSS JOIN unnest(c.resource_ids) WITH ORDINALITY AS r(resource_id, n)
+         ORDER BY c.resource_type, r.resource_id, c.id, r.n
+    )
+    SELECT array_agg(f.resource_id ORDER BY f.id, f.n) FILTER (WHERE f.resource_type = 'enrolment'),
+           array_agg(f.resource_type ORDER BY f.id, f.n) FILTER (WHERE f.resource_type <> 'enrolment'),
+           array_agg(f.resource_id ORDER BY f.id, f.n) FILTER (WHERE f.resource_type <> 'enrolment')
+      INTO enrolment_ids, other_types, other_ids
+      FROM first_captures f;
+    -- Only sealing takes positions, and only under the lock: a block of them is ours.
+    next_position := nextval('change_position');
+    IF enrolment_ids IS NOT NULL THEN
+        INSERT INTO changes (resource_type, resource_id, position, occurred_at, action, version, row_data, programme_ids)
+        SELECT 'enrolment', p.id, next_position + p.n - 1, clock_timestamp(),
+               CASE WHEN e.id IS NULL THEN 'delete' ELSE 'upsert' END,
+               e.version,
+               CASE WHEN e.id IS NOT NULL THEN
+                   to_jsonb(e) || jsonb_build_object('waitlist_position', w.place) END,
+               CASE WHEN e.id IS NOT NULL THEN (
+                   SELECT COALESCE(array_agg(cp.programme_id), '{}') FROM chef_programmes cp
+                    WHERE cp.chef_de_projet_id = e.chef_de_projet_id) END
+          FROM unnest(enrolment_ids) WITH ORDINALITY AS p(id, n)
+          LEFT JOIN enrolments e ON e.id = p.id
+          -- Waitlist places, counted once per session whose waitlist holds one of them.
+          LEFT JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.session_id ORDER BY q.waitlist_order) AS place
+                       FROM enrolments q
+                      WHERE q.status = 'waitlisted'
+                        AND q.session_id IN (SELECT x.session_id FROM enrolments x
+                                              WHERE x.id = ANY (enrolment_ids) AND x.status = 'waitlisted')) AS w
+            ON w.id = e.id;
+        next_position := next_position + cardinality(enrolment_ids);
+    END IF;
+    FOR i IN 1 .. COALESCE(cardinality(other_ids), 0) LOOP
+        PERFORM seal_one(other_types[i], other_ids[i], next_position);
+        next_position := next_position + 1;
+    END LOOP;
+    PERFORM setval('change_position', next_position - 1);
+    PERFORM pg_notify('anct_changes', '');
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER changes_seal ON changes;
+DROP FUNCTION seal_change();
+DROP FUNCTION seal_one(changes);
+CREATE CONSTRAINT TRIGGER change_captures_seal AFTER INSERT ON change_captures
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION seal_transaction();
+
+-- Changes are written whole: nothing is pending in this table any more.
+DROP INDEX changes_once_per_transaction;
+ALTER TABLE changes
+    ALTER COLUMN position SET NOT NULL,
+    ALTER COLUMN action SET NOT NULL,
+    ALTER COLUMN occurred_at SET NOT NULL;
