@@ -4,7 +4,9 @@
 //!   (wrk2's model); each latency counts from the request's scheduled start, so a stall is not
 //!   hidden (no coordinated omission);
 //! - `feed <base url> <token>`: read the whole change feed, 1,000 changes a page;
-//! - `batch <base url> <token> <database url>`: upsert 10,000 enrolments in batches of 1,000;
+//! - `batch <base url> <token> <database url> <session label> [<streams>]`: enrol the 2,000
+//!   bench chefs de projet on each session of that label in batches of 1,000, sent one after the
+//!   other by each of `streams` (default 1) concurrent senders;
 //! - `approvals <base url> <token> <database url>`: approve 1,000 pending enrolments at once on a
 //!   session of capacity 30.
 
@@ -129,40 +131,71 @@ async fn ids(db: &tokio_postgres::Client, sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// Sends the batches one after the other, as one partner syncing would. The bodies are built
+/// Sends the batches one after the other (or `streams` runs of them at once, as a partner
+/// syncing with a few concurrent requests would). The bodies are built
 /// and the answers read outside the timed part: the driver's own JSON work shares the machine
 /// with the service and is not the service's time.
-async fn batch(base: String, token: String, url: String) -> Value {
+async fn batch(base: String, token: String, url: String, label: String, streams: usize) -> Value {
     let db = database(&url).await;
-    let sessions = ids(&db, "SELECT id::text FROM sessions WHERE location_label = 'Bench batch' ORDER BY id").await;
+    let sessions: Vec<String> = db
+        .query("SELECT id::text FROM sessions WHERE location_label = $1 ORDER BY id", &[&label])
+        .await
+        .expect("sessions")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let chefs = ids(&db, "SELECT id::text FROM chefs_de_projet WHERE email LIKE '%@bench.anct.fr' ORDER BY email").await;
     let http = client();
     let mut bodies = Vec::new();
-    for (s, session) in sessions.iter().enumerate() {
+    for session in &sessions {
         for half in chefs.chunks(1000) {
             let items: Vec<Value> = half
                 .iter()
-                .map(|chef| json!({"ref": format!("bench-{s}-{chef}"), "session_id": session, "chef_de_projet_id": chef}))
+                .map(|chef| json!({"ref": format!("bench-{session}-{chef}"), "session_id": session, "chef_de_projet_id": chef}))
                 .collect();
             bodies.push(serde_json::to_vec(&json!({"items": items})).expect("batch body"));
         }
     }
-    let began = Instant::now();
-    let mut replies = Vec::with_capacity(bodies.len());
-    for body in bodies {
-        let reply = http
-            .post(format!("{base}/api/v1/enrolments/batch"))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("batch")
-            .bytes()
-            .await
-            .expect("batch answer");
-        replies.push(reply);
+    // Each stream sends its own run of batches (consecutive batches share a session, so
+    // concurrent streams mostly enrol on different sessions), one after the other.
+    let per_stream = bodies.len().div_ceil(streams.max(1));
+    let mut runs = Vec::new();
+    let mut bodies = bodies.into_iter();
+    loop {
+        let run: Vec<Vec<u8>> = bodies.by_ref().take(per_stream).collect();
+        if run.is_empty() {
+            break;
+        }
+        runs.push(run);
     }
+    let began = Instant::now();
+    let sends = runs.into_iter().map(|run| {
+        let http = http.clone();
+        let base = base.clone();
+        let token = token.clone();
+        async move {
+            let mut replies = Vec::with_capacity(run.len());
+            for body in run {
+                let sent = Instant::now();
+                let reply = http
+                    .post(format!("{base}/api/v1/enrolments/batch"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("batch")
+                    .bytes()
+                    .await
+                    .expect("batch answer");
+                replies.push((reply, sent.elapsed()));
+            }
+            replies
+        }
+    });
+    let (replies, mut latencies): (Vec<_>, Vec<_>) =
+        futures_util::future::join_all(sends).await.into_iter().flatten().unzip();
+    latencies.sort();
     let seconds = began.elapsed().as_secs_f64();
     let (mut created, mut failed) = (0, 0);
     for reply in replies {
@@ -175,7 +208,9 @@ async fn batch(base: String, token: String, url: String) -> Value {
             }
         }
     }
-    json!({"enrolments": created, "failed": failed, "seconds": seconds, "per_second": created as f64 / seconds})
+    json!({"enrolments": created, "failed": failed, "seconds": seconds, "per_second": created as f64 / seconds,
+           "streams": streams, "batch_ms": {"min": percentile(&latencies, 0.0), "p50": percentile(&latencies, 0.5),
+           "max": percentile(&latencies, 1.0)}})
 }
 
 async fn approvals(base: String, token: String, url: String) -> Value {
@@ -226,7 +261,7 @@ async fn main() {
             pace(arg(1), arg(2).parse().expect("rate"), arg(3).parse().expect("seconds"), args.get(4).cloned()).await
         }
         Some("feed") => feed(arg(1), arg(2)).await,
-        Some("batch") => batch(arg(1), arg(2), arg(3)).await,
+        Some("batch") => batch(arg(1), arg(2), arg(3), arg(4), args.get(5).and_then(|s| s.parse().ok()).unwrap_or(1)).await,
         Some("approvals") => approvals(arg(1), arg(2), arg(3)).await,
         _ => {
             eprintln!("usage: scenarios pace|feed|batch|approvals …");
