@@ -1,9 +1,21 @@
 -- Back to migration 10: changes inserted as they are captured, rewritten at commit.
+ALTER TABLE enrolment_transitions
+    DROP CONSTRAINT enrolment_transitions_pkey,
+    ADD CONSTRAINT enrolment_transitions_pkey PRIMARY KEY (id);
+CREATE INDEX enrolment_transitions_enrolment_idx ON enrolment_transitions (enrolment_id, id);
+
 ALTER TABLE changes
+    DROP CONSTRAINT changes_pkey,
+    ADD CONSTRAINT changes_position_key UNIQUE (position),
+    ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     ALTER COLUMN position DROP NOT NULL,
     ALTER COLUMN action DROP NOT NULL,
     ALTER COLUMN occurred_at DROP NOT NULL;
-CREATE UNIQUE INDEX changes_once_per_transaction ON changes (txid, resource_type, resource_id);
+-- The transactions of past changes are not known any more: the index covers pending changes
+-- only, which is all the captures below ask of it.
+CREATE UNIQUE INDEX changes_once_per_transaction ON changes (txid, resource_type, resource_id)
+    WHERE position IS NULL;
 
 DROP TRIGGER change_captures_seal ON change_captures;
 DROP FUNCTION seal_transaction();
@@ -19,7 +31,7 @@ BEGIN
         changed_id := (to_jsonb(NEW) ->> COALESCE(TG_ARGV[1], 'id'))::uuid;
     END IF;
     INSERT INTO changes (resource_type, resource_id) VALUES (TG_ARGV[0], changed_id)
-    ON CONFLICT (txid, resource_type, resource_id) DO NOTHING;
+    ON CONFLICT (txid, resource_type, resource_id) WHERE position IS NULL DO NOTHING;
     RETURN NULL;
 END $$;
 
@@ -27,7 +39,7 @@ CREATE OR REPLACE FUNCTION capture_inserted_enrolments() RETURNS trigger LANGUAG
 BEGIN
     INSERT INTO changes (resource_type, resource_id)
     SELECT 'enrolment', id FROM inserted ORDER BY id
-    ON CONFLICT (txid, resource_type, resource_id) DO NOTHING;
+    ON CONFLICT (txid, resource_type, resource_id) WHERE position IS NULL DO NOTHING;
     RETURN NULL;
 END $$;
 

@@ -135,7 +135,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    enrolment_transitions (id) {
+    enrolment_transitions (enrolment_id, id) {
         id -> Int8,
         enrolment_id -> Uuid,
         from_status -> Nullable<Text>,
@@ -198,8 +198,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    changes (id) {
-        id -> Int8,
+    changes (position) {
         resource_type -> Text,
         resource_id -> Uuid,
         position -> Int8,

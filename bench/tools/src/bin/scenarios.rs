@@ -147,11 +147,14 @@ async fn batch(base: String, token: String, url: String, label: String, streams:
     let chefs = ids(&db, "SELECT id::text FROM chefs_de_projet WHERE email LIKE '%@bench.anct.fr' ORDER BY email").await;
     let http = client();
     let mut bodies = Vec::new();
-    for session in &sessions {
-        for half in chefs.chunks(1000) {
-            let items: Vec<Value> = half
+    // References as a partner numbers its records ("<run>-<session>-<n>"), unique across runs.
+    let run = label.rsplit(' ').next().unwrap_or("batch").to_lowercase();
+    for (s, session) in sessions.iter().enumerate() {
+        for (half, chefs) in chefs.chunks(1000).enumerate() {
+            let items: Vec<Value> = chefs
                 .iter()
-                .map(|chef| json!({"ref": format!("bench-{session}-{chef}"), "session_id": session, "chef_de_projet_id": chef}))
+                .enumerate()
+                .map(|(i, chef)| json!({"ref": format!("{run}-{s}-{}", half * 1000 + i), "session_id": session, "chef_de_projet_id": chef}))
                 .collect();
             bodies.push(serde_json::to_vec(&json!({"items": items})).expect("batch body"));
         }
