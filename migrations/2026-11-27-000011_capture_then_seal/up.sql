@@ -14,6 +14,8 @@ CREATE UNLOGGED TABLE change_captures (
     resource_ids  uuid[] NOT NULL
 );
 CREATE INDEX change_captures_txid_idx ON change_captures (txid);
+-- Every row is deleted by the commit that made it: vacuum often, so the table stays a few pages.
+ALTER TABLE change_captures SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 
 CREATE OR REPLACE FUNCTION capture_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,6 +101,7 @@ DECLARE
     other_types   text[];
     other_ids     uuid[];
     next_position bigint;
+    places        jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM change_captures c WHERE c.txid = NEW.txid) THEN
         RETURN NULL;
@@ -120,24 +123,31 @@ BEGIN
     -- Only sealing takes positions, and only under the lock: a block of them is ours.
     next_position := nextval('change_position');
     IF enrolment_ids IS NOT NULL THEN
+        -- Each enrolment is looked up by its key, row after row (LATERAL … OFFSET 0 keeps the
+        -- planner from reordering): the statistics of the waitlists lag behind a rush of
+        -- enrolments, and a plan built on them (one waitlisted row expected) looped over every
+        -- waitlist of the database for every change (seen: 240 ms for one approval).
+        -- Waitlist places, counted once per session whose waitlist holds one of them.
+        SELECT jsonb_object_agg(q.id, q.place) INTO places
+          FROM (SELECT DISTINCT x.session_id
+                  FROM unnest(enrolment_ids) AS u(id)
+                  CROSS JOIN LATERAL (SELECT e.session_id, e.status FROM enrolments e
+                                       WHERE e.id = u.id OFFSET 0) AS x
+                 WHERE x.status = 'waitlisted') AS s
+          CROSS JOIN LATERAL (SELECT w.id, row_number() OVER (ORDER BY w.waitlist_order) AS place
+                                FROM enrolments w
+                               WHERE w.session_id = s.session_id AND w.status = 'waitlisted') AS q;
         INSERT INTO changes (resource_type, resource_id, position, occurred_at, action, version, row_data, programme_ids)
         SELECT 'enrolment', p.id, next_position + p.n - 1, clock_timestamp(),
                CASE WHEN e.id IS NULL THEN 'delete' ELSE 'upsert' END,
                e.version,
                CASE WHEN e.id IS NOT NULL THEN
-                   to_jsonb(e) || jsonb_build_object('waitlist_position', w.place) END,
+                   to_jsonb(e) || jsonb_build_object('waitlist_position', (places ->> e.id::text)::bigint) END,
                CASE WHEN e.id IS NOT NULL THEN (
                    SELECT COALESCE(array_agg(cp.programme_id), '{}') FROM chef_programmes cp
                     WHERE cp.chef_de_projet_id = e.chef_de_projet_id) END
           FROM unnest(enrolment_ids) WITH ORDINALITY AS p(id, n)
-          LEFT JOIN enrolments e ON e.id = p.id
-          -- Waitlist places, counted once per session whose waitlist holds one of them.
-          LEFT JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.session_id ORDER BY q.waitlist_order) AS place
-                       FROM enrolments q
-                      WHERE q.status = 'waitlisted'
-                        AND q.session_id IN (SELECT x.session_id FROM enrolments x
-                                              WHERE x.id = ANY (enrolment_ids) AND x.status = 'waitlisted')) AS w
-            ON w.id = e.id;
+          LEFT JOIN LATERAL (SELECT * FROM enrolments x WHERE x.id = p.id OFFSET 0) AS e ON true;
         next_position := next_position + cardinality(enrolment_ids);
     END IF;
     FOR i IN 1 .. COALESCE(cardinality(other_ids), 0) LOOP
