@@ -35,11 +35,16 @@ pub async fn pruned_before(conn: &mut AsyncPgConnection) -> Result<i64, ApiError
 /// The last position committed (or, when the feed was pruned empty, the last one pruned), for
 /// the `X-Feed-Cursor` of a list read in the same snapshot.
 pub async fn head(conn: &mut AsyncPgConnection) -> Result<FeedCursor, ApiError> {
-    let head: Option<i64> = changes::table
-        .select(diesel::dsl::max(changes::position))
+    // One statement: a list page reads it inside its transaction, every round trip counts.
+    let (pruned_before, head): (i64, Option<i64>) = change_feed_state::table
+        .select((
+            change_feed_state::pruned_before,
+            changes::table
+                .select(diesel::dsl::max(changes::position))
+                .single_value(),
+        ))
         .first(conn)
         .await?;
-    let pruned_before = pruned_before(conn).await?;
     Ok(FeedCursor(head.unwrap_or(0).max(pruned_before - 1).max(0)))
 }
 

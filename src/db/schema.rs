@@ -293,6 +293,8 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
+diesel::allow_tables_to_appear_in_same_query!(changes, change_feed_state);
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     webhook_endpoints,

@@ -11,7 +11,7 @@
 //! - `views`: what the API sends and accepts
 //! - `rows`: the `enrolments` and `enrolment_transitions` tables
 //! - `lifecycle`: the transitions and their rules (the only code that changes a status)
-//! - `store`: the reads
+//! - `store`: the reads (`waitlist_position`: a waitlist place inside the statement)
 //! - `erasure`: a chef de projet's erasure, which cancels their active enrolments
 //! - `handlers`: the HTTP operations
 
@@ -23,3 +23,4 @@ pub mod rows;
 pub mod store;
 pub mod turns;
 pub mod views;
+pub mod waitlist_position;

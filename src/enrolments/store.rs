@@ -1,7 +1,6 @@
 //! Enrolment reads, with waitlist positions derived at read time (1..n, never a gap).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -10,16 +9,8 @@ use crate::chefs_de_projet::store::{is_visible as is_chef_visible, visible_ids a
 use crate::db::schema::{chef_programmes, enrolment_transitions, enrolments, programmes};
 use crate::enrolments::rows::{EnrolmentRow, TransitionRow};
 use crate::enrolments::views::{Enrolment, EnrolmentFilter, Transition};
+use crate::enrolments::waitlist_position::WaitlistPosition;
 use crate::error::ApiError;
-
-/// The waitlist position of the row being selected, `NULL` unless waitlisted.
-fn waitlist_position() -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
-    diesel::dsl::sql::<Nullable<BigInt>>(
-        "CASE WHEN enrolments.status = 'waitlisted' THEN (SELECT count(*) FROM enrolments AS w \
-         WHERE w.session_id = enrolments.session_id AND w.status = 'waitlisted' \
-         AND w.waitlist_order <= enrolments.waitlist_order) END",
-    )
-}
 
 /// One page (plus one row) of the enrolments the caller sees (those of chefs de projet it sees).
 pub async fn list(
@@ -28,7 +19,7 @@ pub async fn list(
     visibility: &Visibility,
 ) -> Result<Vec<Enrolment>, ApiError> {
     let mut query = enrolments::table
-        .select((EnrolmentRow::as_select(), waitlist_position()))
+        .select((EnrolmentRow::as_select(), WaitlistPosition))
         .order(enrolments::id.asc())
         .limit(filter.limit.get() + 1)
         .into_boxed();
@@ -72,7 +63,7 @@ pub async fn find(
 ) -> Result<Enrolment, ApiError> {
     let (row, position): (EnrolmentRow, Option<i64>) = enrolments::table
         .find(id)
-        .select((EnrolmentRow::as_select(), waitlist_position()))
+        .select((EnrolmentRow::as_select(), WaitlistPosition))
         .first(conn)
         .await
         .optional()?
