@@ -62,17 +62,20 @@ SELECT gen_random_uuid(), s.id, c.id, 'confirmed'
 COMMIT;
 ANALYZE;
 
--- Targets of the write scenarios: sessions of a training open to all, five to take 10,000
--- enrolments by batch one batch at a time, five to take them two batches at a time, one to warm
--- the batch path up; one of capacity 30 whose enrolments wait for approval.
+-- Targets of the write scenarios: sessions of a training open to all, for three rounds of five
+-- to take 10,000 enrolments by batch one batch at a time, and three of five to take them two
+-- batches at a time, one to warm the batch path up; one of capacity 30 whose enrolments wait for
+-- approval.
 BEGIN;
 INSERT INTO sessions (id, training_id, starts_at, ends_at, remote, location_label, location_city,
                       capacity, enrolment_opens_at, enrolment_closes_at, requires_approval, status)
 SELECT gen_random_uuid(), t.id, now() + make_interval(days => 40 + s), now() + make_interval(days => 41 + s),
-       false, CASE WHEN s < 5 THEN 'Bench batch' WHEN s < 10 THEN 'Bench batch concurrent' ELSE 'Bench warm-up' END,
+       false, CASE WHEN s < 15 THEN 'Bench batch ' || (s / 5 + 1)
+                   WHEN s < 30 THEN 'Bench batch concurrent ' || ((s - 15) / 5 + 1)
+                   ELSE 'Bench warm-up' END,
        'Rennes', 10000, now() - interval '1 day', now() + interval '30 days',
        false, 'scheduled'
-  FROM trainings t CROSS JOIN generate_series(0, 10) s WHERE t.code = 'BENCH-002';
+  FROM trainings t CROSS JOIN generate_series(0, 30) s WHERE t.code = 'BENCH-002';
 INSERT INTO sessions (id, training_id, starts_at, ends_at, remote, location_label, location_city,
                       capacity, enrolment_opens_at, enrolment_closes_at, requires_approval, status)
 SELECT gen_random_uuid(), t.id, now() + interval '50 days', now() + interval '51 days',

@@ -147,19 +147,21 @@ pub async fn find(
     id: Uuid,
     visibility: &Visibility,
 ) -> Result<Training, ApiError> {
-    let mut query = trainings::table
+    // Not boxed: each shape has a type of its own, so diesel finds its prepared statement by
+    // that type instead of writing out the SQL on every read to look it up.
+    let query = trainings::table
         .filter(trainings::id.eq(id))
         .filter(trainings::deleted_at.is_null())
-        .select((TrainingRow::as_select(), TargetCodes::seen_by(visibility)))
-        .into_boxed();
-    if let Some(mine) = visibility.restricted_to() {
-        query = query.filter(open_to(mine));
-    }
-    let (row, targets): (TrainingRow, Vec<String>) = query
-        .first(&mut conn)
-        .await
-        .optional()?
-        .ok_or_else(ApiError::not_found)?;
+        .select((TrainingRow::as_select(), TargetCodes::seen_by(visibility)));
+    let found: Option<(TrainingRow, Vec<String>)> = match visibility.restricted_to() {
+        None => query.first(&mut conn).await.optional()?,
+        Some(mine) => query
+            .filter(open_to(mine))
+            .first(&mut conn)
+            .await
+            .optional()?,
+    };
+    let (row, targets) = found.ok_or_else(ApiError::not_found)?;
     Ok(row.into_view(targets))
 }
 

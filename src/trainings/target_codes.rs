@@ -46,9 +46,10 @@ impl ValidGrouping<()> for TargetCodes {
     type IsAggregate = is_aggregate::Never;
 }
 
+// The statement's text is the same whatever the visibility (it travels in the binds).
 impl QueryId for TargetCodes {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 impl QueryFragment<Pg> for TargetCodes {

@@ -148,7 +148,7 @@ async fn batch(base: String, token: String, url: String, label: String, streams:
     let http = client();
     let mut bodies = Vec::new();
     // References as a partner numbers its records ("<run>-<session>-<n>"), unique across runs.
-    let run = label.rsplit(' ').next().unwrap_or("batch").to_lowercase();
+    let run = label.split_whitespace().skip(1).collect::<Vec<_>>().join("-").to_lowercase();
     for (s, session) in sessions.iter().enumerate() {
         for (half, chefs) in chefs.chunks(1000).enumerate() {
             let items: Vec<Value> = chefs
