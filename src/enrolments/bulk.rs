@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::chefs_de_projet::store::visible_among;
-use crate::db::schema::{enrolments, sessions, trainings};
+use crate::db::schema::{sessions, trainings};
 use crate::enrolments::lifecycle::{self, admit, already_enrolled, unknown_chef, unknown_session};
 use crate::enrolments::views::EnrolmentStatus;
 use crate::error::ApiError;
@@ -58,15 +58,7 @@ pub async fn enrol_many(
     let seen = Seen::read(conn, caller, &training_ids, &chef_ids).await?;
     let candidates = lifecycle::candidates(conn, &chef_ids).await?;
     let offers = lifecycle::offers(conn, &training_ids).await?;
-    let mut active: HashSet<(Uuid, Uuid)> = enrolments::table
-        .filter(enrolments::session_id.eq_any(&session_ids))
-        .filter(enrolments::chef_de_projet_id.eq_any(&chef_ids))
-        .filter(enrolments::status.eq_any(EnrolmentStatus::ACTIVE.map(EnrolmentStatus::as_str)))
-        .select((enrolments::session_id, enrolments::chef_de_projet_id))
-        .load::<(Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let mut active = active_among(conn, wanted).await?;
 
     let now = Utc::now();
     let mut outcomes = Vec::with_capacity(wanted.len());
@@ -102,6 +94,46 @@ pub async fn enrol_many(
     }
     write(conn, caller, &admitted).await?;
     Ok(outcomes)
+}
+
+#[derive(QueryableByName)]
+struct Pair {
+    #[diesel(sql_type = SqlUuid)]
+    session_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    chef_de_projet_id: Uuid,
+}
+
+/// The (session, chef de projet) pairs among `wanted` already enrolled (actively). Each pair is
+/// looked up in the unique index of active enrolments, one after the other: as two lists
+/// (`session_id = ANY … AND chef_de_projet_id = ANY …`) the statement was planned through every
+/// enrolment of each chef de projet, more with every session they joined.
+async fn active_among(
+    conn: &mut AsyncPgConnection,
+    wanted: &[Wanted],
+) -> Result<HashSet<(Uuid, Uuid)>, ApiError> {
+    let (sessions, chefs): (Vec<Uuid>, Vec<Uuid>) =
+        wanted.iter().map(|w| (w.session_id, w.chef_id)).unzip();
+    // The statuses are written out, as in the index's predicate, so the index applies.
+    let statuses = EnrolmentStatus::ACTIVE
+        .map(|s| format!("'{}'", s.as_str()))
+        .join(", ");
+    let pairs: Vec<Pair> = diesel::sql_query(format!(
+        "SELECT e.session_id, e.chef_de_projet_id \
+           FROM unnest($1::uuid[], $2::uuid[]) AS w(session_id, chef_id) \
+          CROSS JOIN LATERAL (SELECT a.session_id, a.chef_de_projet_id FROM enrolments a \
+                               WHERE a.session_id = w.session_id \
+                                 AND a.chef_de_projet_id = w.chef_id \
+                                 AND a.status IN ({statuses}) OFFSET 0) AS e"
+    ))
+    .bind::<Array<SqlUuid>, _>(&sessions)
+    .bind::<Array<SqlUuid>, _>(&chefs)
+    .load(conn)
+    .await?;
+    Ok(pairs
+        .into_iter()
+        .map(|p| (p.session_id, p.chef_de_projet_id))
+        .collect())
 }
 
 /// What a restricted caller sees among the trainings and chefs de projet of a batch.
