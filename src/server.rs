@@ -163,7 +163,7 @@ async fn auth_state(
 }
 
 /// Prunes the change feed and finished webhook deliveries past the feed's retention window, and
-/// expired idempotency keys, hourly.
+/// expired idempotency keys, and vacuums the feed's captures, hourly.
 /// Pruning twice is harmless, so every instance may do it.
 fn spawn_pruning(pool: DbPool, retention: Duration, idempotency_ttl: Duration) {
     tokio::spawn(async move {
@@ -183,6 +183,9 @@ fn spawn_pruning(pool: DbPool, retention: Duration, idempotency_ttl: Duration) {
             }
             if let Err(error) = crate::webhooks::store::prune(&mut conn, retention).await {
                 log::warn!("cannot prune webhook deliveries: {error}");
+            }
+            if let Err(error) = crate::changes::store::vacuum_captures(&mut conn).await {
+                log::warn!("cannot vacuum the feed's captures: {error}");
             }
         }
     });

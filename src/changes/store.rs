@@ -255,3 +255,12 @@ pub async fn prune(
     }
     Ok(deleted.len())
 }
+
+/// Vacuums the feed's scratch table of captures: every write transaction leaves a dead row in
+/// it (its capture, consumed at commit). Autovacuum does it every 1,000 rows where it runs; this
+/// keeps the table small where it does not.
+pub async fn vacuum_captures(conn: &mut AsyncPgConnection) -> Result<(), ApiError> {
+    use diesel_async::SimpleAsyncConnection;
+    conn.batch_execute("VACUUM change_captures").await?;
+    Ok(())
+}
