@@ -187,15 +187,15 @@ fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
 }
 
 /// The admitted enrolments, column by column.
-struct Columns<'a> {
+struct Columns {
     ids: Vec<Uuid>,
     sessions: Vec<Uuid>,
     chefs: Vec<Uuid>,
-    statuses: Vec<&'a str>,
+    statuses: Vec<&'static str>,
     orders: Vec<Option<i64>>,
 }
 
-impl Columns<'_> {
+impl Columns {
     fn with_capacity(n: usize) -> Self {
         Columns {
             ids: Vec::with_capacity(n),

@@ -10,14 +10,13 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::changes::views::ResourceType;
 use crate::chefs_de_projet::store::visible_among;
-use crate::db::schema::enrolments;
 use crate::enrolments::bulk::{enrol_many, Wanted};
 use crate::enrolments::views::EnrolmentInput;
 use crate::error::ApiError;
@@ -120,12 +119,17 @@ impl Parties {
     }
 }
 
+/// A known reference, with the session and chef de projet of its enrolment (if it still exists).
 #[derive(QueryableByName)]
 struct NamedReference {
     #[diesel(sql_type = Text)]
     reference: String,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     resource_id: Uuid,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    session_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    chef_de_projet_id: Option<Uuid>,
 }
 
 #[derive(QueryableByName)]
@@ -164,67 +168,50 @@ async fn known_references(
     caller: &Caller,
     references: &[String],
 ) -> Result<HashMap<String, Parties>, ApiError> {
-    // One primary-key lookup per reference, one after the other (LATERAL … OFFSET 0). As
-    // `reference = ANY($3)`, PostgreSQL's generic plan for it (a connection runs it a sixth time)
-    // walked every reference of the client through the other index; as a plain join, the plan
-    // read the whole table once it believed that cheaper (35 ms per 1,000 at 60,000 references,
-    // growing with them).
-    let named: Vec<(String, Uuid)> = diesel::sql_query(
-        "SELECT p.reference, p.resource_id \
+    // One primary-key lookup per reference, then per enrolment, one after the other (LATERAL …
+    // OFFSET 0). As `reference = ANY($3)`, PostgreSQL's generic plan for it (a connection runs
+    // it a sixth time) walked every reference of the client through the other index; as a plain
+    // join, the plan read the whole table once it believed that cheaper (35 ms per 1,000 at
+    // 60,000 references, growing with them).
+    let named: Vec<NamedReference> = diesel::sql_query(
+        "SELECT p.reference, p.resource_id, e.session_id, e.chef_de_projet_id \
            FROM unnest($3::text[]) AS r(reference) \
           CROSS JOIN LATERAL (SELECT x.reference, x.resource_id FROM partner_refs x \
                                WHERE x.client_id = $1 AND x.resource_type = $2 \
-                                 AND x.reference = r.reference OFFSET 0) AS p",
+                                 AND x.reference = r.reference OFFSET 0) AS p \
+           LEFT JOIN LATERAL (SELECT y.session_id, y.chef_de_projet_id FROM enrolments y \
+                               WHERE y.id = p.resource_id OFFSET 0) AS e ON true",
     )
     .bind::<Text, _>(&caller.client_id)
     .bind::<Text, _>(ResourceType::Enrolment.as_str())
     .bind::<Array<Text>, _>(references)
-    .load::<NamedReference>(conn)
-    .await?
-    .into_iter()
-    .map(|n| (n.reference, n.resource_id))
-    .collect();
-    if named.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let ids: Vec<Uuid> = named.iter().map(|(_, id)| *id).collect();
-    let parties: HashMap<Uuid, (Uuid, Uuid)> = enrolments::table
-        .filter(enrolments::id.eq_any(&ids))
-        .select((
-            enrolments::id,
-            enrolments::session_id,
-            enrolments::chef_de_projet_id,
-        ))
-        .load::<(Uuid, Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .map(|(id, session, chef)| (id, (session, chef)))
-        .collect();
+    .load(conn)
+    .await?;
     let seen_chefs: Option<HashSet<Uuid>> = match caller.programmes.as_deref() {
-        None => None,
-        Some(mine) => {
-            let chefs: Vec<Uuid> = parties.values().map(|(_, chef)| *chef).collect();
+        Some(mine) if !named.is_empty() => {
+            let chefs: Vec<Uuid> = named.iter().filter_map(|n| n.chef_de_projet_id).collect();
             Some(visible_among(conn, &chefs, mine).await?)
         }
+        _ => None,
     };
     Ok(named
         .into_iter()
-        .map(|(reference, id)| {
-            let what = match parties.get(&id) {
-                Some((session_id, chef_id))
+        .map(|n| {
+            let what = match (n.session_id, n.chef_de_projet_id) {
+                (Some(session_id), Some(chef_id))
                     if seen_chefs
                         .as_ref()
-                        .is_none_or(|seen| seen.contains(chef_id)) =>
+                        .is_none_or(|seen| seen.contains(&chef_id)) =>
                 {
                     Parties::Visible {
-                        id,
-                        session_id: *session_id,
-                        chef_id: *chef_id,
+                        id: n.resource_id,
+                        session_id,
+                        chef_id,
                     }
                 }
                 _ => Parties::Hidden,
             };
-            (reference, what)
+            (n.reference, what)
         })
         .collect())
 }
